@@ -1,0 +1,1 @@
+"""Extracted inventory, payment and shipment services: built in the extracted-services issue."""

@@ -1,0 +1,1 @@
+"""The staged migration playbook as data, with measured gates: a later issue."""

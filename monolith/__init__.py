@@ -1,0 +1,1 @@
+"""The demo e-commerce monolith the strangler toolkit is proven on."""

@@ -1,0 +1,54 @@
+"""OpenAPI generation that documents the JSON error shape on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Repeat a write safely: a repeat with the same key returns the first result.",
+)
+
+# Statuses any operation can answer with, whatever the view does.
+_ALWAYS = ("400", "401", "404", "405", "406")
+_WITH_BODY = ("413", "415", "422")
+
+
+class ErrorAwareAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        statuses = list(_ALWAYS)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses.extend(_WITH_BODY)
+        if self._needs_permission():
+            statuses.append("403")
+        for status in statuses:
+            if status not in responses:
+                responses[status] = self._get_response_for_code(ErrorSerializer, status, direction=direction)
+        return responses
+
+    def _needs_permission(self) -> bool:
+        from rest_framework.permissions import AllowAny
+
+        return not all(isinstance(p, AllowAny) for p in self.view.get_permissions())
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        return [{"bearerAuth": []}, {}]

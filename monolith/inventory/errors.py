@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from monolith.core.errors import Conflict
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from monolith.core.errors import NotFound
+from monolith.inventory.models import Reservation, Stock
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    warehouse: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True)
+class SkuStock:
+    sku: str
+    warehouses: list[StockLevel]
+
+    @property
+    def on_hand(self) -> int:
+        return sum(w.on_hand for w in self.warehouses)
+
+    @property
+    def reserved(self) -> int:
+        return sum(w.reserved for w in self.warehouses)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def stock_get(*, sku: str) -> SkuStock:
+    rows = list(Stock.objects.select_related("warehouse").filter(sku=sku))
+    if not rows:
+        raise NotFound(f"No stock is kept for SKU {sku}.", code="sku_not_found")
+    rows.sort(key=lambda r: (r.warehouse.priority, r.warehouse.code))
+    return SkuStock(sku=sku, warehouses=[StockLevel(r.warehouse.code, r.on_hand, r.reserved) for r in rows])
+
+
+def reservation_get(*, reservation_id: uuid.UUID) -> Reservation:
+    reservation = Reservation.objects.prefetch_related("lines__warehouse").filter(pk=reservation_id).first()
+    if reservation is None:
+        raise NotFound("No such reservation.", code="reservation_not_found")
+    return reservation
+
+
+def reservation_for_reference(*, reference: str) -> Reservation | None:
+    return Reservation.objects.prefetch_related("lines__warehouse").filter(reference=reference).first()

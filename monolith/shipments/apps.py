@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ShipmentsConfig(AppConfig):
+    name = "monolith.shipments"
+    label = "shipments"
+    verbose_name = "Shipments"

@@ -1,0 +1,1 @@
+"""Routing proxy (shadow, canary, cut-over): built in the strangler-proxy issue."""
