@@ -1,0 +1,97 @@
+"""Real processes on loopback for end-to-end tests: a free port, a server started and stopped cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def manage(*args: str, env: Mapping[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=dict(env), cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline_s: float = 30.0) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode} before becoming healthy")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy after {deadline_s}s")
+
+
+@dataclass
+class LiveMonolith:
+    base_url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def token(self, username: str) -> str:
+        return manage("issue_token", username, env=self.env)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_monolith(workdir: Path, *, database_url: str | None = None, workers: int = 2) -> LiveMonolith:
+    """Migrate and seed a fresh database, then start the monolith under gunicorn on a free port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'monolith.sqlite3'}",
+        "MONOLITH_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "ACCESS_LOG": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_demo", env=env)
+    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", "python:monolith.gunicorn_conf", "monolith.wsgi"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url + "/healthz", process)
+    except Exception:
+        LiveMonolith(base_url, env, process).stop()
+        raise RuntimeError("monolith did not start; log:\n" + (workdir / "gunicorn.log").read_text()) from None
+    return LiveMonolith(base_url, env, process)
