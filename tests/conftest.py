@@ -36,7 +36,7 @@ def make_user(db: None) -> Callable[..., Any]:
     from django.contrib.auth.models import Permission
 
     def make(username: str, *, perms: tuple[str, ...] = (), is_staff: bool = False) -> Any:
-        user = get_user_model().objects.create_user(username=username, password="pw-" + username, is_staff=is_staff)
+        user = get_user_model().objects.create_user(username=username, password=None, is_staff=is_staff)
         for perm in perms:
             app_label, codename = perm.split(".")
             user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
