@@ -52,7 +52,7 @@ def token_claims_for(user: AbstractBaseUser) -> dict[str, Any]:
 
 class ClaimsTokenObtainPairSerializer(TokenObtainPairSerializer):
     @classmethod
-    def get_token(cls, user: AbstractBaseUser) -> Token:
+    def get_token(cls, user: AbstractBaseUser) -> Token:  # type: ignore[override]
         token = super().get_token(user)
         for claim, value in token_claims_for(user).items():
             token[claim] = value

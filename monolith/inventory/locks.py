@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 
 from monolith.inventory.models import Reservation, Stock
@@ -19,5 +20,5 @@ def stock_lock_rows(*, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str]
     return {(row.warehouse_id, row.sku): row for row in rows if (row.warehouse_id, row.sku) in wanted}
 
 
-def reservation_lock(*, reservation_id: object) -> Reservation | None:
+def reservation_lock(*, reservation_id: uuid.UUID) -> Reservation | None:
     return Reservation.objects.select_for_update().filter(pk=reservation_id).first()

@@ -13,7 +13,7 @@ from monolith.core.errors import Conflict, DomainError, NotFound
 from monolith.core.hooks import notify
 from monolith.shipments.models import Shipment, ShipmentLine
 
-_TIMESTAMPS = {
+_TIMESTAMPS: dict[str, str] = {
     Shipment.Status.DISPATCHED: "dispatched_at",
     Shipment.Status.DELIVERED: "delivered_at",
     Shipment.Status.CANCELLED: "cancelled_at",
