@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "events",
     "monolith.core",
     "monolith.catalog",
     "monolith.inventory",
