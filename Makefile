@@ -34,6 +34,7 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy monolith events strangler_proxy migrations_plan
 
 fuzz: $(STAMP)
 	$(PY) -m pytest tests/e2e/test_schema_fuzz.py -p no:cacheprovider

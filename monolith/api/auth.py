@@ -72,6 +72,14 @@ class ClaimsJWTAuthentication(JWTStatelessUserAuthentication):
         return principal_from_token(token), token
 
 
+def principal_of(request: Request) -> Principal:
+    """The authenticated caller of a view whose permissions already required authentication."""
+    user = request.user
+    if not isinstance(user, Principal):
+        raise TypeError("principal_of() needs a request authenticated by ClaimsJWTAuthentication")
+    return user
+
+
 def principal_from_token(token: Token) -> Principal:
     return Principal(
         id=int(token["sub"]),

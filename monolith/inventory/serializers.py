@@ -60,7 +60,7 @@ class ReservationLineInSerializer(serializers.Serializer):
 
 class ReservationInSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=64)
-    lines = ReservationLineInSerializer(many=True, allow_empty=False, max_length=100)
+    lines = serializers.ListField(child=ReservationLineInSerializer(), allow_empty=False, max_length=100)
 
 
 class ReservationLineOutSerializer(serializers.Serializer):

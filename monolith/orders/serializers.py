@@ -14,7 +14,7 @@ class PaymentInSerializer(serializers.Serializer):
 
 
 class OrderInSerializer(serializers.Serializer):
-    lines = OrderLineInSerializer(many=True, allow_empty=False, max_length=50)
+    lines = serializers.ListField(child=OrderLineInSerializer(), allow_empty=False, max_length=50)
     payment = PaymentInSerializer()
 
 

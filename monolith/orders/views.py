@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monolith.api.auth import principal_of
 from monolith.api.idempotency import run_idempotent
 from monolith.api.permissions import can_see_all
 from monolith.api.schema import IDEMPOTENCY_KEY, ErrorSerializer
@@ -42,7 +43,7 @@ class OrderListCreateView(ListAPIView):
 
         def write() -> tuple[int, object]:
             order = services.order_place(
-                customer_id=request.user.pk,
+                customer_id=principal_of(request).id,
                 lines=[(line["sku"], line["quantity"]) for line in v["lines"]],
                 card_token=v["payment"]["card_token"],
             )

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from monolith.api.auth import principal_of
 from monolith.api.idempotency import run_idempotent
 from monolith.api.permissions import can_see_all, requires
 from monolith.api.schema import IDEMPOTENCY_KEY, ErrorSerializer
@@ -30,7 +31,7 @@ class PaymentAuthorizeView(APIView):
 
         def write() -> tuple[int, object]:
             payment = services.payment_authorize(
-                customer_id=request.user.pk,
+                customer_id=principal_of(request).id,
                 amount=v["amount"],
                 currency=v["currency"],
                 card_token=v["card_token"],

@@ -3,6 +3,8 @@ from rest_framework import serializers
 from monolith.catalog.models import SKU_VALIDATOR
 from monolith.shipments.models import Shipment, ShipmentLine
 
+MAX_BIGINT = 2**63 - 1  # customer ids are stored in 64-bit columns
+
 
 class ShipmentLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(max_length=64, validators=[SKU_VALIDATOR])
@@ -15,9 +17,9 @@ class ShipmentLineSerializer(serializers.ModelSerializer):
 
 class ShipmentInSerializer(serializers.Serializer):
     order_id = serializers.UUIDField()
-    customer_id = serializers.IntegerField(min_value=1)
+    customer_id = serializers.IntegerField(min_value=1, max_value=MAX_BIGINT)
     warehouse = serializers.CharField(max_length=32)
-    lines = ShipmentLineSerializer(many=True, allow_empty=False, max_length=100)
+    lines = serializers.ListField(child=ShipmentLineSerializer(), allow_empty=False, max_length=100)
 
 
 class ShipmentSerializer(serializers.ModelSerializer):

@@ -66,3 +66,16 @@ def test_openapi_schema_and_docs_are_served() -> None:
     assert "/api/orders/" in schema["paths"]
     assert "402" in schema["paths"]["/api/orders/"]["post"]["responses"]
     assert Client().get("/api/docs/").status_code == 200
+
+
+def test_deeply_nested_json_is_json_400_not_a_crash(alice: Any, client_for: Any) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client_for(alice).generic("POST", "/api/orders/", body, content_type="application/json")
+    assert_json_error(response, 400, "malformed_request")
+
+
+@pytest.mark.parametrize("query", ["limit=99999999999999999999", "offset=99999999999999999999", "limit=-5"])
+def test_absurd_pagination_values_never_crash(shop: Any, query: str) -> None:
+    response = APIClient().get(f"/api/catalog/products/?{query}")
+    assert response.status_code == 200
+    assert isinstance(response.json()["results"], list)
