@@ -24,6 +24,8 @@ class Stock(models.Model):
     sku = models.CharField(max_length=64)
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)
+    # Bumped on every change; published with the levels so replicas apply the newest state whatever the order.
+    version = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

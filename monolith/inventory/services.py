@@ -10,10 +10,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from monolith.core.errors import Conflict, DomainError, NotFound
+from monolith.inventory import published
 from monolith.inventory.allocation import allocate
 from monolith.inventory.errors import InsufficientStock
 from monolith.inventory.locks import reservation_lock, stock_lock_for_skus, stock_lock_rows
 from monolith.inventory.models import Reservation, ReservationLine, Stock, StockAdjustment, Warehouse
+
+
+def _save(row: Stock, *fields: str) -> None:
+    row.version += 1
+    row.save(update_fields=[*fields, "version", "updated_at"])
 
 
 def _warehouse(code: str) -> Warehouse:
@@ -37,10 +43,12 @@ def stock_adjust(*, warehouse_code: str, sku: str, delta: int, reason: str, acto
             details={"on_hand": stock.on_hand, "reserved": stock.reserved, "delta": delta},
         )
     stock.on_hand += delta
-    stock.save(update_fields=["on_hand", "updated_at"])
-    return StockAdjustment.objects.create(
+    _save(stock, "on_hand")
+    adjustment = StockAdjustment.objects.create(
         warehouse=warehouse, sku=sku, delta=delta, reason=reason, actor_id=actor_id, on_hand_after=stock.on_hand
     )
+    published.stock_adjusted(adjustment, stock)
+    return adjustment
 
 
 def _requested(lines: Iterable[tuple[str, int]]) -> Counter[str]:
@@ -74,11 +82,14 @@ def reservation_create(*, reference: str, lines: Iterable[tuple[str, int]]) -> R
         )
     by_key = {(row.warehouse.code, row.sku): row for row in rows}
     reservation = Reservation.objects.create(id=uuid.uuid4(), reference=reference)
+    touched = []
     for code, sku, quantity in result.picks:
         row = by_key[(code, sku)]
         row.reserved += quantity
-        row.save(update_fields=["reserved", "updated_at"])
+        _save(row, "reserved")
+        touched.append(row)
         ReservationLine.objects.create(reservation=reservation, warehouse=row.warehouse, sku=sku, quantity=quantity)
+    published.reservation_changed("stock.reserved", reservation, touched)
     return reservation
 
 
@@ -97,9 +108,10 @@ def reservation_release(*, reservation_id: uuid.UUID) -> Reservation:
     for line in open_lines:
         row = rows[(line.warehouse_id, line.sku)]
         row.reserved -= line.quantity
-        row.save(update_fields=["reserved", "updated_at"])
+        _save(row, "reserved")
     reservation.status = Reservation.Status.RELEASED
     reservation.save(update_fields=["status", "updated_at"])
+    published.reservation_changed("stock.released", reservation, rows.values())
     return reservation
 
 
@@ -120,11 +132,13 @@ def reservation_consume(*, reference: str, warehouse_code: str) -> int:
         row = rows[(line.warehouse_id, line.sku)]
         row.reserved -= line.quantity
         row.on_hand -= line.quantity
-        row.save(update_fields=["reserved", "on_hand", "updated_at"])
+        _save(row, "reserved", "on_hand")
         line.consumed = True
         line.save(update_fields=["consumed"])
     for reservation in {line.reservation for line in open_lines}:
         if not reservation.lines.filter(consumed=False).exists():
             reservation.status = Reservation.Status.CONSUMED
             reservation.save(update_fields=["status", "updated_at"])
+        mine = [rows[(x.warehouse_id, x.sku)] for x in open_lines if x.reservation_id == reservation.id]
+        published.reservation_changed("stock.consumed", reservation, mine, warehouse=warehouse_code)
     return sum(line.quantity for line in open_lines)

@@ -13,6 +13,7 @@ from monolith.catalog.selectors import products_by_sku
 from monolith.core.errors import Conflict, DomainError, NotFound
 from monolith.inventory.selectors import reservation_get
 from monolith.inventory.services import reservation_create, reservation_release
+from monolith.orders import published
 from monolith.orders.models import Order, OrderLine
 from monolith.orders.status import order_set_status
 from monolith.payments.models import Payment
@@ -68,6 +69,7 @@ def order_place(*, customer_id: int, lines: Iterable[tuple[str, int]], card_toke
     for line in priced:
         line.order = order
     OrderLine.objects.bulk_create(priced)
+    published.order_changed("order.placed", order)
     reservation = reservation_create(reference=str(order.id), lines=[(line.sku, line.quantity) for line in priced])
     payment = payment_authorize(
         customer_id=customer_id, amount=total, currency=currency, card_token=card_token, order_id=order.id
@@ -119,7 +121,7 @@ def order_cancel(*, order_id: uuid.UUID, customer_id: int | None, reason: str = 
             payment_refund(payment_id=payment.id)
     order.cancel_reason = reason[:200]
     order.save(update_fields=["cancel_reason", "updated_at"])
-    return order_set_status(order, Order.Status.CANCELLED)
+    return order_set_status(order, Order.Status.CANCELLED, reason=order.cancel_reason)
 
 
 @transaction.atomic

@@ -5,7 +5,10 @@ pending → confirmed → fulfilled, and pending | confirmed → cancelled. Fulf
 
 from __future__ import annotations
 
+from typing import Any
+
 from monolith.core.errors import Conflict
+from monolith.orders import published
 from monolith.orders.models import Order
 
 S = Order.Status
@@ -21,12 +24,13 @@ class InvalidOrderTransition(Conflict):
     code = "invalid_order_transition"
 
 
-def order_set_status(order: Order, status: str) -> Order:
-    """Move ``order`` to ``status`` (saved), or raise InvalidOrderTransition and change nothing."""
+def order_set_status(order: Order, status: str, **event_data: Any) -> Order:
+    """Move ``order`` to ``status`` (saved, and ``order.<status>`` published), or raise and change nothing."""
     if status not in TRANSITIONS[order.status]:
         raise InvalidOrderTransition(
             f"A {order.status} order cannot become {status}.", details={"from": order.status, "to": status}
         )
     order.status = status
     order.save(update_fields=["status", "updated_at"])
+    published.order_changed(f"order.{status}", order, **event_data)
     return order

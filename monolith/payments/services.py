@@ -12,6 +12,7 @@ from django.db import transaction
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from monolith.core.errors import Conflict, DomainError, NotFound, PaymentDeclined, UpstreamUnavailable
+from monolith.payments import published
 from monolith.payments.gateway import GatewayTransientError, get_gateway
 from monolith.payments.models import Payment
 
@@ -74,7 +75,7 @@ def payment_authorize(
     )
     if not result.approved:
         raise PaymentDeclined("The card was declined.", details={"decline_code": result.decline_code})
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         id=payment_id,
         customer_id=customer_id,
         order_id=order_id,
@@ -83,6 +84,8 @@ def payment_authorize(
         status=Payment.Status.AUTHORIZED,
         gateway_reference=result.reference,
     )
+    published.payment_changed("payment.authorized", payment)
+    return payment
 
 
 @transaction.atomic
@@ -99,6 +102,7 @@ def payment_capture(*, payment_id: uuid.UUID, amount: Decimal | None = None) -> 
     payment.captured_amount = amount
     payment.status = Payment.Status.CAPTURED
     payment.save(update_fields=["captured_amount", "status", "updated_at"])
+    published.payment_changed("payment.captured", payment)
     return payment
 
 
@@ -111,6 +115,7 @@ def payment_void(*, payment_id: uuid.UUID) -> Payment:
     _with_retries(lambda: get_gateway().void(reference=payment.gateway_reference, idempotency_key=f"void-{payment.id}"))
     payment.status = Payment.Status.VOIDED
     payment.save(update_fields=["status", "updated_at"])
+    published.payment_changed("payment.voided", payment)
     return payment
 
 
@@ -127,4 +132,5 @@ def payment_refund(*, payment_id: uuid.UUID, amount: Decimal | None = None) -> P
     fully = payment.refunded_amount == payment.captured_amount
     payment.status = Payment.Status.REFUNDED if fully else Payment.Status.PARTIALLY_REFUNDED
     payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    published.payment_changed("payment.refunded", payment, amount_refunded=f"{amount:.2f}")
     return payment

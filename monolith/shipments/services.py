@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from monolith.core.errors import Conflict, DomainError, NotFound
 from monolith.core.hooks import notify
+from monolith.shipments import published
 from monolith.shipments.models import Shipment, ShipmentLine
 
 _TIMESTAMPS: dict[str, str] = {
@@ -41,6 +42,7 @@ def shipment_create(
         order_id=order_id, customer_id=customer_id, warehouse=warehouse, tracking_number=_tracking_number()
     )
     ShipmentLine.objects.bulk_create(ShipmentLine(shipment=shipment, sku=sku, quantity=q) for sku, q in items)
+    published.shipment_changed("shipment.created", shipment)
     return shipment
 
 
@@ -61,6 +63,7 @@ def _move(shipment: Shipment, status: str) -> Shipment:
     shipment.status = status
     setattr(shipment, _TIMESTAMPS[status], timezone.now())
     shipment.save(update_fields=["status", _TIMESTAMPS[status]])
+    published.shipment_changed(f"shipment.{status}", shipment)
     return shipment
 
 
