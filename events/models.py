@@ -23,6 +23,8 @@ class OutboxEvent(models.Model):
     partition = models.PositiveSmallIntegerField()
     payload = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -35,8 +37,9 @@ class OutboxEvent(models.Model):
             )
         ]
         indexes = [
-            # The relay's hot query: unsent rows of a partition in id order. Partial, so it stays small.
-            models.Index(fields=["partition", "id"], condition=Q(sent_at__isnull=True), name="outbox_unsent"),
+            # The relay's hot query: unsent rows in id order. Partial, so it stays as small as the backlog; a
+            # (partition, id) index would make "ORDER BY id" over several partitions sort the whole backlog.
+            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_unsent"),
             models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="outbox_sent"),
             models.Index(fields=["event_type", "created_at"], name="outbox_type_time"),
         ]
@@ -56,3 +59,89 @@ class AggregateSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["aggregate_type", "aggregate_id"], name="aggregate_sequence_unique")
         ]
+
+
+class RelayProcess(models.Model):
+    """A running relay's heartbeat: relays count the live ones to share partitions evenly."""
+
+    name = models.CharField(max_length=100, unique=True)
+    heartbeat_at = models.DateTimeField()
+    partitions = models.JSONField(default=list)
+    sent_total = models.PositiveBigIntegerField(default=0)
+
+
+class RelayLease(models.Model):
+    """Partition ownership on databases without advisory locks (SQLite): a lease that expires if not renewed."""
+
+    partition = models.PositiveSmallIntegerField(unique=True)
+    owner = models.CharField(max_length=100)
+    expires_at = models.DateTimeField()
+
+
+class InboxEntry(models.Model):
+    """An event a consumer has handled (or deliberately skipped), written in the handler's own transaction."""
+
+    class Outcome(models.TextChoices):
+        HANDLED = "handled"
+        IGNORED = "ignored"  # no handler for this type
+        DEAD = "dead"  # dead-lettered: skipped so later events of its aggregate can proceed
+
+    consumer = models.CharField(max_length=100)
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=100)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    sequence = models.PositiveBigIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    processed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consumer", "event_id"], name="inbox_unique_delivery")]
+        verbose_name_plural = "inbox entries"
+
+
+class ConsumerPosition(models.Model):
+    """The last sequence a consumer applied per aggregate: the next event must carry exactly the next number."""
+
+    consumer = models.CharField(max_length=100)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=128)
+    last_sequence = models.PositiveBigIntegerField(default=0)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consumer", "aggregate_type", "aggregate_id"], name="consumer_position_unique"
+            )
+        ]
+
+
+class DeadLetter(models.Model):
+    """An event a consumer gave up on, with why and how often it tried; listed, replayed or discarded by command."""
+
+    class Reason(models.TextChoices):
+        HANDLER_FAILED = "handler_failed"
+        SCHEMA_INVALID = "schema_invalid"
+        MALFORMED = "malformed"
+        SEQUENCE_GAP = "sequence_gap"
+
+    consumer = models.CharField(max_length=100)
+    event_id = models.UUIDField(null=True, blank=True)
+    event_type = models.CharField(max_length=100, blank=True)
+    aggregate_type = models.CharField(max_length=64, blank=True)
+    aggregate_id = models.CharField(max_length=128, blank=True)
+    sequence = models.PositiveBigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["consumer", "created_at"], name="dead_letter_consumer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer}: {self.event_type or 'unparseable'} ({self.reason})"

@@ -64,6 +64,8 @@ class Config:
     access_token_minutes: int
     max_body_bytes: int
     log_level: str
+    events_broker_url: str
+    events_wakeup_redis_url: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -88,4 +90,6 @@ class Config:
             access_token_minutes=_int(environ, "ACCESS_TOKEN_MINUTES", 15),
             max_body_bytes=_int(environ, "MAX_BODY_BYTES", 1024 * 1024),
             log_level=environ.get("LOG_LEVEL", "INFO").upper(),
+            events_broker_url=environ.get("EVENTS_BROKER_URL", "filesystem://"),
+            events_wakeup_redis_url=environ.get("EVENTS_WAKEUP_REDIS_URL") or None,
         )

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "monolith.payments",
     "monolith.shipments",
     "monolith.orders",
+    "monolith.reporting",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +155,19 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 CSRF_FAILURE_VIEW = "monolith.api.errors.csrf_failure"
+
+_BROKER_DIR = BASE_DIR / "var" / "broker"
+EVENTS = {
+    "BROKER_URL": CONFIG.events_broker_url,
+    # kombu's filesystem transport: the local default, no server needed. Producer and workers share the folder.
+    "BROKER_OPTIONS": (
+        {"data_folder_in": str(_BROKER_DIR), "data_folder_out": str(_BROKER_DIR), "control_folder": str(_BROKER_DIR)}
+        if CONFIG.events_broker_url.startswith("filesystem://")
+        else {}
+    ),
+    "WAKEUP_REDIS_URL": CONFIG.events_wakeup_redis_url,
+    "RULES_FILE": BASE_DIR / "monolith" / "event_rules.yaml",
+    "HANDLERS": "monolith.event_handlers.HANDLERS",
+}
+if CONFIG.events_broker_url.startswith("filesystem://"):
+    _BROKER_DIR.mkdir(parents=True, exist_ok=True)

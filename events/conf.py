@@ -1,0 +1,57 @@
+"""The events app's settings, read once from ``settings.EVENTS`` into a frozen object.
+
+::
+
+    EVENTS = {
+        "BROKER_URL": "redis://127.0.0.1:6379/0",       # or amqp://, filesystem://, sqs://
+        "RULES_FILE": BASE_DIR / "event_rules.yaml",
+        "HANDLERS": "monolith.event_handlers.HANDLERS", # consumer name -> {event type -> [handler paths]}
+        "WAKEUP_REDIS_URL": "redis://127.0.0.1:6379/0",  # optional: wake relays right after commits
+    }
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventsConfig:
+    broker_url: str = "memory://"
+    broker_options: dict[str, Any] = field(default_factory=dict)
+    rules_file: Path | None = None
+    handlers: str | None = None
+    wakeup_redis_url: str | None = None
+    wakeup_channel: str = "strangler:outbox"
+    queue_prefix: str = ""
+    partitions: int = 16
+    batch_size: int = 1000
+    claim_seconds: float = 30.0
+    poll_min_seconds: float = 0.005
+    poll_max_seconds: float = 0.05
+    backoff_max_seconds: float = 30.0
+    heartbeat_seconds: float = 1.0
+    relay_dead_after_seconds: float = 5.0
+    max_attempts: int = 8
+    gap_timeout_seconds: float = 60.0
+    retention_days: float = 7.0
+
+    @classmethod
+    def from_settings(cls, raw: dict[str, Any]) -> EventsConfig:
+        values = {k.lower(): v for k, v in raw.items()}
+        if values.get("rules_file") is not None:
+            values["rules_file"] = Path(values["rules_file"])
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError("unknown EVENTS settings: " + ", ".join(sorted(k.upper() for k in unknown)))
+        return cls(**values)
+
+
+@cache
+def get_config() -> EventsConfig:
+    return EventsConfig.from_settings(getattr(settings, "EVENTS", {}))
