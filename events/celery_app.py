@@ -18,7 +18,7 @@ def make_celery_app(name: str) -> Celery:
     app = Celery(name)
     app.conf.update(
         broker_url=config.broker_url,
-        broker_transport_options=dict(config.broker_options),
+        broker_transport_options={"visibility_timeout": config.visibility_timeout_seconds, **config.broker_options},
         broker_connection_retry_on_startup=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,

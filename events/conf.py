@@ -38,7 +38,12 @@ class EventsConfig:
     heartbeat_seconds: float = 1.0
     relay_dead_after_seconds: float = 5.0
     max_attempts: int = 8
-    gap_timeout_seconds: float = 60.0
+    # Must exceed visibility_timeout_seconds: messages a worker held when it lost the broker come back only
+    # after that, and their successors should not be declared a gap before then.
+    gap_timeout_seconds: float = 300.0
+    # How long a delivered-but-unacknowledged message stays hidden before the broker (Redis, SQS) hands it out
+    # again. Short is safe here: the inbox makes every redelivery a no-op.
+    visibility_timeout_seconds: float = 60.0
     retention_days: float = 7.0
 
     @classmethod

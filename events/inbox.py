@@ -18,9 +18,8 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
@@ -50,7 +49,8 @@ class Outcome:
 
 
 def _backoff(attempt: int) -> float:
-    ceiling = min(60.0, 0.2 * 2 ** min(attempt, 12))
+    # Capped below the visibility timeout: a retry waiting longer would be handed out again meanwhile.
+    ceiling = min(30.0, 0.2 * 2 ** min(attempt, 12))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -92,24 +92,43 @@ def _count(consumer: str, outcome: Outcome) -> Outcome:
 
 def _receive_ordered(d: _Delivery, handlers: HandlerTable, config: EventsConfig) -> Outcome:
     envelope = d.envelope
-    key: dict[str, Any] = {
-        "consumer": d.consumer,
-        "aggregate_type": envelope.aggregatetype,
-        "aggregate_id": envelope.subject,
-    }
     with transaction.atomic():
-        ConsumerPosition.objects.get_or_create(**key)
-        position = ConsumerPosition.objects.select_for_update().get(**key)
-        if (
-            envelope.sequence <= position.last_sequence
-            or InboxEntry.objects.filter(consumer=d.consumer, event_id=envelope.id).exists()
-        ):
-            return Outcome("duplicate")
+        position = _lock_position(d.consumer, envelope.aggregatetype, envelope.subject)
+        if envelope.sequence <= position.last_sequence:
+            if InboxEntry.objects.filter(consumer=d.consumer, event_id=envelope.id).exists():
+                return Outcome("duplicate")
+            # Never applied, yet its aggregate has moved past it: it arrived after its gap was given up on.
+            error = f"arrived after {envelope.aggregatetype}/{envelope.subject} moved on to {position.last_sequence}"
+            dead_letter(d.consumer, d.body, DeadLetter.Reason.LATE, error, d.attempt, envelope)
+            return Outcome("dead")
         expected = envelope.sequence - 1 if d.previous is None else d.previous
         early = expected > position.last_sequence and d.previous is not None
         if early and not _gap_expired(position, d, config):
             return Outcome("waiting", retry_in=_backoff(min(d.attempt, 4)))
         return _apply(d, handlers, config, position)
+
+
+def _lock_position(consumer: str, aggregate_type: str, aggregate_id: str) -> ConsumerPosition:
+    """Create-or-lock the aggregate's position row in one statement (the lock is held until commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO events_consumerposition (consumer, aggregate_type, aggregate_id, last_sequence) "
+            "VALUES (%s, %s, %s, 0) ON CONFLICT (consumer, aggregate_type, aggregate_id) "
+            "DO UPDATE SET last_sequence = events_consumerposition.last_sequence "
+            "RETURNING id, last_sequence, waiting_since",
+            [consumer, aggregate_type, aggregate_id],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    waiting = row[2]
+    if isinstance(waiting, str):  # SQLite hands raw text back from RETURNING
+        waiting = ConsumerPosition._meta.get_field("waiting_since").to_python(waiting)
+    if waiting is not None and timezone.is_naive(waiting):  # SQLite: naive, in the connection's time zone
+        waiting = timezone.make_aware(waiting, connection.timezone)
+    return ConsumerPosition(
+        id=row[0], consumer=consumer, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+        last_sequence=row[1], waiting_since=waiting,
+    )  # fmt: skip
 
 
 def _gap_expired(position: ConsumerPosition, d: _Delivery, config: EventsConfig) -> bool:
@@ -147,14 +166,22 @@ def _apply(d: _Delivery, handlers: HandlerTable, config: EventsConfig, position:
         except Exception as exc:  # a handler's bug or a dependency's outage: retry, then dead-letter
             if d.attempt < config.max_attempts:
                 logger.warning("%s failed on %s (attempt %d): %s", d.consumer, envelope.type, d.attempt, exc)
+                # Undo this attempt's writes too (a gap dead letter just recorded): the retry will record it again.
+                transaction.set_rollback(True)
                 return Outcome("retry", retry_in=_backoff(d.attempt))
             error = f"{type(exc).__name__}: {exc}"
             dead_letter(d.consumer, d.body, DeadLetter.Reason.HANDLER_FAILED, error, d.attempt, envelope)
             outcome = InboxEntry.Outcome.DEAD
-    InboxEntry.objects.create(
-        consumer=d.consumer, event_id=envelope.id, event_type=envelope.type, aggregate_type=envelope.aggregatetype,
-        aggregate_id=envelope.subject, sequence=envelope.sequence, outcome=outcome,
-    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            InboxEntry.objects.create(
+                consumer=d.consumer, event_id=envelope.id, event_type=envelope.type, sequence=envelope.sequence,
+                aggregate_type=envelope.aggregatetype, aggregate_id=envelope.subject, outcome=outcome,
+            )  # fmt: skip
+    except IntegrityError:
+        # Already recorded (a position reset for a rebuild, then a redelivery): undo this run's effects.
+        transaction.set_rollback(True)
+        return Outcome("duplicate")
     position.last_sequence = envelope.sequence
     position.waiting_since = None
     position.save(update_fields=["last_sequence", "waiting_since"])

@@ -125,6 +125,7 @@ class DeadLetter(models.Model):
         SCHEMA_INVALID = "schema_invalid"
         MALFORMED = "malformed"
         SEQUENCE_GAP = "sequence_gap"
+        LATE = "late"  # arrived after its aggregate moved past the gap it left
 
     consumer = models.CharField(max_length=100)
     event_id = models.UUIDField(null=True, blank=True)

@@ -66,6 +66,8 @@ class Config:
     log_level: str
     events_broker_url: str
     events_wakeup_redis_url: str | None
+    events_queue_prefix: str
+    events_broker_dir: Path
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -92,4 +94,6 @@ class Config:
             log_level=environ.get("LOG_LEVEL", "INFO").upper(),
             events_broker_url=environ.get("EVENTS_BROKER_URL", "filesystem://"),
             events_wakeup_redis_url=environ.get("EVENTS_WAKEUP_REDIS_URL") or None,
+            events_queue_prefix=environ.get("EVENTS_QUEUE_PREFIX", ""),
+            events_broker_dir=Path(environ.get("EVENTS_BROKER_DIR") or VAR_DIR / "broker"),
         )

@@ -156,7 +156,7 @@ LOGGING = {
 }
 CSRF_FAILURE_VIEW = "monolith.api.errors.csrf_failure"
 
-_BROKER_DIR = BASE_DIR / "var" / "broker"
+_BROKER_DIR = CONFIG.events_broker_dir
 EVENTS = {
     "BROKER_URL": CONFIG.events_broker_url,
     # kombu's filesystem transport: the local default, no server needed. Producer and workers share the folder.
@@ -166,6 +166,7 @@ EVENTS = {
         else {}
     ),
     "WAKEUP_REDIS_URL": CONFIG.events_wakeup_redis_url,
+    "QUEUE_PREFIX": CONFIG.events_queue_prefix,
     "RULES_FILE": BASE_DIR / "monolith" / "event_rules.yaml",
     "HANDLERS": "monolith.event_handlers.HANDLERS",
 }

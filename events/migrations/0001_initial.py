@@ -5,120 +5,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RelayLease',
+            name="RelayLease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partition', models.PositiveSmallIntegerField(unique=True)),
-                ('owner', models.CharField(max_length=100)),
-                ('expires_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("partition", models.PositiveSmallIntegerField(unique=True)),
+                ("owner", models.CharField(max_length=100)),
+                ("expires_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='RelayProcess',
+            name="RelayProcess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('heartbeat_at', models.DateTimeField()),
-                ('partitions', models.JSONField(default=list)),
-                ('sent_total', models.PositiveBigIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("heartbeat_at", models.DateTimeField()),
+                ("partitions", models.JSONField(default=list)),
+                ("sent_total", models.PositiveBigIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='AggregateSequence',
+            name="AggregateSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('aggregate_type', models.CharField(max_length=64)),
-                ('aggregate_id', models.CharField(max_length=128)),
-                ('last_sequence', models.PositiveBigIntegerField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("aggregate_type", models.CharField(max_length=64)),
+                ("aggregate_id", models.CharField(max_length=128)),
+                ("last_sequence", models.PositiveBigIntegerField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('aggregate_type', 'aggregate_id'), name='aggregate_sequence_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("aggregate_type", "aggregate_id"), name="aggregate_sequence_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ConsumerPosition',
+            name="ConsumerPosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer', models.CharField(max_length=100)),
-                ('aggregate_type', models.CharField(max_length=64)),
-                ('aggregate_id', models.CharField(max_length=128)),
-                ('last_sequence', models.PositiveBigIntegerField(default=0)),
-                ('waiting_since', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer", models.CharField(max_length=100)),
+                ("aggregate_type", models.CharField(max_length=64)),
+                ("aggregate_id", models.CharField(max_length=128)),
+                ("last_sequence", models.PositiveBigIntegerField(default=0)),
+                ("waiting_since", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('consumer', 'aggregate_type', 'aggregate_id'), name='consumer_position_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("consumer", "aggregate_type", "aggregate_id"), name="consumer_position_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer', models.CharField(max_length=100)),
-                ('event_id', models.UUIDField(blank=True, null=True)),
-                ('event_type', models.CharField(blank=True, max_length=100)),
-                ('aggregate_type', models.CharField(blank=True, max_length=64)),
-                ('aggregate_id', models.CharField(blank=True, max_length=128)),
-                ('sequence', models.PositiveBigIntegerField(blank=True, null=True)),
-                ('reason', models.CharField(choices=[('handler_failed', 'Handler Failed'), ('schema_invalid', 'Schema Invalid'), ('malformed', 'Malformed'), ('sequence_gap', 'Sequence Gap')], max_length=20)),
-                ('error', models.TextField()),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('replayed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer", models.CharField(max_length=100)),
+                ("event_id", models.UUIDField(blank=True, null=True)),
+                ("event_type", models.CharField(blank=True, max_length=100)),
+                ("aggregate_type", models.CharField(blank=True, max_length=64)),
+                ("aggregate_id", models.CharField(blank=True, max_length=128)),
+                ("sequence", models.PositiveBigIntegerField(blank=True, null=True)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("handler_failed", "Handler Failed"),
+                            ("schema_invalid", "Schema Invalid"),
+                            ("malformed", "Malformed"),
+                            ("sequence_gap", "Sequence Gap"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField()),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("replayed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['consumer', 'created_at'], name='dead_letter_consumer_time')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["consumer", "created_at"], name="dead_letter_consumer_time")],
             },
         ),
         migrations.CreateModel(
-            name='InboxEntry',
+            name="InboxEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer', models.CharField(max_length=100)),
-                ('event_id', models.UUIDField()),
-                ('event_type', models.CharField(max_length=100)),
-                ('aggregate_type', models.CharField(max_length=64)),
-                ('aggregate_id', models.CharField(max_length=128)),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('outcome', models.CharField(choices=[('handled', 'Handled'), ('ignored', 'Ignored'), ('dead', 'Dead')], max_length=10)),
-                ('processed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("consumer", models.CharField(max_length=100)),
+                ("event_id", models.UUIDField()),
+                ("event_type", models.CharField(max_length=100)),
+                ("aggregate_type", models.CharField(max_length=64)),
+                ("aggregate_id", models.CharField(max_length=128)),
+                ("sequence", models.PositiveBigIntegerField()),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("handled", "Handled"), ("ignored", "Ignored"), ("dead", "Dead")], max_length=10
+                    ),
+                ),
+                ("processed_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name_plural': 'inbox entries',
-                'constraints': [models.UniqueConstraint(fields=('consumer', 'event_id'), name='inbox_unique_delivery')],
+                "verbose_name_plural": "inbox entries",
+                "constraints": [models.UniqueConstraint(fields=("consumer", "event_id"), name="inbox_unique_delivery")],
             },
         ),
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(unique=True)),
-                ('event_type', models.CharField(max_length=100)),
-                ('aggregate_type', models.CharField(max_length=64)),
-                ('aggregate_id', models.CharField(max_length=128)),
-                ('sequence', models.PositiveBigIntegerField()),
-                ('partition', models.PositiveSmallIntegerField()),
-                ('payload', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_by', models.CharField(blank=True, max_length=100)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.UUIDField(unique=True)),
+                ("event_type", models.CharField(max_length=100)),
+                ("aggregate_type", models.CharField(max_length=64)),
+                ("aggregate_id", models.CharField(max_length=128)),
+                ("sequence", models.PositiveBigIntegerField()),
+                ("partition", models.PositiveSmallIntegerField()),
+                ("payload", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_by", models.CharField(blank=True, max_length=100)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['id'], name='outbox_unsent'), models.Index(condition=models.Q(('sent_at__isnull', False)), fields=['sent_at'], name='outbox_sent'), models.Index(fields=['event_type', 'created_at'], name='outbox_type_time')],
-                'constraints': [models.UniqueConstraint(fields=('aggregate_type', 'aggregate_id', 'sequence'), name='outbox_unique_aggregate_sequence')],
+                "indexes": [
+                    models.Index(condition=models.Q(("sent_at__isnull", True)), fields=["id"], name="outbox_unsent"),
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", False)), fields=["sent_at"], name="outbox_sent"
+                    ),
+                    models.Index(fields=["event_type", "created_at"], name="outbox_type_time"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("aggregate_type", "aggregate_id", "sequence"), name="outbox_unique_aggregate_sequence"
+                    )
+                ],
             },
         ),
     ]

@@ -17,6 +17,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,9 +59,12 @@ class Relay:
         transport: Transport | None = None,
         ownership: Ownership | None = None,
     ) -> None:
-        self.config, self.name, self.router = config, name, router
+        # Claims and heartbeats carry a per-process identity: a relay restarted under the same name must treat
+        # its killed predecessor's claims as foreign, or it would skip them and send later events first.
+        self.name = f"{name}:{uuid.uuid4().hex[:8]}"
+        self.config, self.router = config, router
         self.transport = transport or open_transport(config.broker_url, config.broker_options)
-        self.ownership = ownership or ownership_for(name, config.partitions, config.relay_dead_after_seconds)
+        self.ownership = ownership or ownership_for(self.name, config.partitions, config.relay_dead_after_seconds)
         self.stats = RelayStats()
         self._stop = threading.Event()
         self._wake = threading.Event()

@@ -1,7 +1,8 @@
 """Which outbox partitions this relay may send. One owner per partition keeps each aggregate's events in order.
 
 - PostgreSQL: session advisory locks, one per partition. A relay that dies loses its connection and with it its
-  locks, so a survivor takes the partitions over at once. Live relays (heartbeats) share partitions evenly.
+  locks, so a survivor takes the partitions over at once. Live relays (each holds a membership lock) share the
+  partitions evenly.
 - Other databases (SQLite): a single leader lease over every partition, renewed each loop; a standby takes over
   when it expires. Running several relays there is safe but only one sends.
 
@@ -11,8 +12,9 @@ Whoever takes a partition over clears the claims its previous owner left, so no 
 from __future__ import annotations
 
 import math
+import zlib
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,6 +22,7 @@ from django.utils import timezone
 from events.models import OutboxEvent, RelayLease, RelayProcess
 
 ADVISORY_NAMESPACE = 0x5EA1  # first key of pg_try_advisory_lock(int, int): our locks, whatever else uses them
+MEMBERSHIP_NAMESPACE = 0x5EA2  # one lock per live relay: gone the moment its session ends
 
 
 class Ownership(Protocol):
@@ -37,11 +40,20 @@ def _clear_foreign_claims(name: str, partitions: set[int]) -> None:
         ).update(claimed_by="", claimed_until=None)
 
 
-def _heartbeat(name: str, owned: frozenset[int], dead_after: float) -> int:
-    """Record this relay as alive and return how many relays are alive."""
-    now = timezone.now()
-    RelayProcess.objects.update_or_create(name=name, defaults={"heartbeat_at": now, "partitions": sorted(owned)})
-    return RelayProcess.objects.filter(heartbeat_at__gte=now - timedelta(seconds=dead_after)).count()
+def _heartbeat(name: str, owned: frozenset[int]) -> None:
+    """Record this relay as alive and what it owns (for operators: ``RelayProcess`` in the admin)."""
+    RelayProcess.objects.update_or_create(
+        name=name, defaults={"heartbeat_at": timezone.now(), "partitions": sorted(owned)}
+    )
+
+
+def _held(cursor: Any, namespace: int) -> set[int]:
+    cursor.execute(
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+        "AND classid = %s AND objsubid = 2 AND granted",
+        [namespace],
+    )
+    return {int(row[0]) for row in cursor.fetchall()}
 
 
 class AdvisoryLockOwnership:
@@ -50,16 +62,22 @@ class AdvisoryLockOwnership:
         self.owned: frozenset[int] = frozenset()
 
     def refresh(self) -> None:
-        live = _heartbeat(self.name, self.owned, self.dead_after)
-        share = math.ceil(self.partitions / max(live, 1))
+        _heartbeat(self.name, self.owned)
         with connection.cursor() as cursor:
-            # Trust only what this session really holds: a reconnect silently drops advisory locks.
+            # Live relays are counted by their membership locks, not heartbeats: a SIGKILLed relay's lock is gone
+            # with its connection (so survivors take its partitions at once) and a newcomer counts immediately.
+            member_key = zlib.crc32(self.name.encode()) >> 1
+            if member_key not in _held(cursor, MEMBERSHIP_NAMESPACE):
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [MEMBERSHIP_NAMESPACE, member_key])
             cursor.execute(
-                "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
-                "AND classid = %s AND objsubid = 2 AND granted",
-                [ADVISORY_NAMESPACE],
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2 "
+                "AND granted",
+                [MEMBERSHIP_NAMESPACE],
             )
-            owned = {int(row[0]) for row in cursor.fetchall()}
+            live = int(cursor.fetchone()[0])
+            share = math.ceil(self.partitions / max(live, 1))
+            # Trust only what this session really holds: a reconnect silently drops advisory locks.
+            owned = _held(cursor, ADVISORY_NAMESPACE)
             for partition in sorted(owned, reverse=True)[: max(len(owned) - share, 0)]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, partition])
                 owned.discard(partition)
@@ -90,7 +108,7 @@ class LeaseOwnership:
         self.owned: frozenset[int] = frozenset()
 
     def refresh(self) -> None:
-        _heartbeat(self.name, self.owned, self.dead_after)
+        _heartbeat(self.name, self.owned)
         now = timezone.now()
         expires = now + timedelta(seconds=self.dead_after)
         with transaction.atomic():

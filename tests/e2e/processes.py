@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,3 +95,64 @@ def start_monolith(workdir: Path, *, database_url: str | None = None, workers: i
         LiveMonolith(base_url, env, process).stop()
         raise RuntimeError("monolith did not start; log:\n" + (workdir / "gunicorn.log").read_text()) from None
     return LiveMonolith(base_url, env, process)
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, sig)
+            self.popen.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_process(name: str, argv: list[str], env: Mapping[str, str], workdir: Path) -> Process:
+    """Start ``argv`` in its own process group (so kill reaches its children), logging to workdir/<name>.log."""
+    log_path = workdir / f"{name}.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    popen = subprocess.Popen(
+        argv, env=dict(env), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return Process(name, popen, log_path)
+
+
+def relay_argv(name: str) -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), "events_relay", "--name", name]
+
+
+def worker_argv(queue: str, concurrency: int = 2) -> list[str]:
+    return [
+        str(VENV_BIN / "celery"), "-A", "monolith.celery", "worker", "--queues", queue, "--concurrency",
+        str(concurrency), "--loglevel", "WARNING", "--hostname", f"{queue}-{os.getpid()}@%h", "--without-heartbeat",
+        "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+
+
+def wait_for(
+    what: str,
+    predicate: Callable[[], bool],
+    deadline_s: float,
+    interval: float = 0.2,
+    progress: Callable[[], str] | None = None,
+) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    state = f" ({progress()})" if progress else ""
+    raise TimeoutError(f"timed out after {deadline_s:.0f}s waiting for {what}{state}")

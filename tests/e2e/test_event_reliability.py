@@ -1,0 +1,170 @@
+"""Crash and duplicate-delivery tests with real processes: relays killed with SIGKILL while events flow."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.e2e.pg_database import query, scratch_database
+from tests.e2e.processes import ROOT, Process, manage, relay_argv, start_process, wait_for, worker_argv
+from tests.services import require
+
+pytestmark = pytest.mark.e2e
+
+ORDERS, PER_ORDER = 500, 20  # 10,000 events; 9,500 of them routed to the reporting consumer
+
+
+@pytest.fixture
+def pg_redis_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    require("Redis", "127.0.0.1", 6379)
+    prefix = f"e2e-{uuid.uuid4().hex[:10]}-"
+    with scratch_database("strangler_e2e") as url:
+        env = {
+            **os.environ, "DATABASE_URL": url, "EVENTS_BROKER_URL": "redis://127.0.0.1:6379/0",
+            "EVENTS_QUEUE_PREFIX": prefix, "PYTHONUNBUFFERED": "1",
+        }  # fmt: skip
+        manage("migrate", "--noinput", "-v0", env=env)
+        yield env
+        client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+        keys = list(client.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+def check_exactly_once_in_order(url: str, orders: int = ORDERS) -> None:
+    handled = query(url, "SELECT count(*) FROM events_inboxentry WHERE consumer = 'reporting'")[0][0]
+    assert handled == orders * (PER_ORDER - 1)
+    assert query(url, "SELECT units, orders FROM reporting_skusales WHERE sku = 'MUG'") == [(orders, orders)]
+    sequences: dict[str, list[int]] = defaultdict(list)
+    for aggregate, sequence in query(url, "SELECT aggregate_id, sequence FROM events_inboxentry ORDER BY id"):
+        sequences[aggregate].append(sequence)
+    assert len(sequences) == orders
+    assert all(s == list(range(2, PER_ORDER + 1)) for s in sequences.values())
+    assert query(url, "SELECT count(*) FROM events_deadletter") == [(0,)]
+
+
+@pytest.mark.timeout(600)
+def test_relays_killed_repeatedly_lose_nothing_and_duplicate_no_effect(
+    pg_redis_env: dict[str, str], tmp_path: Path
+) -> None:
+    env, url = pg_redis_env, pg_redis_env["DATABASE_URL"]
+    queue = env["EVENTS_QUEUE_PREFIX"] + "reporting"
+    workers = [start_process(f"worker-{i}", worker_argv(queue), env, tmp_path) for i in range(2)]
+    relays = {n: start_process(n, relay_argv(n), env, tmp_path) for n in ("relay-a", "relay-b")}
+    producer = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/e2e/produce_order_events.py"), str(ORDERS), str(PER_ORDER)],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    kills = 0
+    try:
+        deadline = time.monotonic() + 150
+        rng = random.Random(7)
+        while time.monotonic() < deadline:
+            victim = rng.choice(sorted(relays))
+            wait_for(f"{victim} to start", lambda p=relays[victim]: "started" in p.log(), deadline_s=30)
+            time.sleep(rng.uniform(0.1, 0.8))  # mid-batch, most of the time
+            relays[victim].kill()  # SIGKILL: no cleanup, claims and half-sent batches left behind
+            kills += 1
+            relays[victim] = start_process(victim, relay_argv(victim), env, tmp_path)
+            unsent = query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NULL")[0][0]
+            if producer.poll() is not None and unsent == 0 and kills >= 8:
+                break
+        assert producer.wait(timeout=60) == 0
+        wait_for(
+            "every routed event handled",
+            lambda: query(url, "SELECT count(*) FROM events_inboxentry")[0][0] >= ORDERS * (PER_ORDER - 1),
+            deadline_s=240,
+            interval=1.0,
+        )
+    finally:
+        for process in [*relays.values(), *workers]:
+            process.stop()
+        producer.kill()
+    assert kills >= 8
+    assert query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NULL") == [(0,)]
+    check_exactly_once_in_order(url)
+
+
+def _redis_server(port: int, workdir: Path) -> Process:
+    # appendfsync always: an acknowledged write survives the restart, as a broker must promise.
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+            "--appendfsync", "always", "--dir", str(workdir)]  # fmt: skip
+    server = start_process(f"redis-{port}", argv, os.environ, workdir)
+    wait_for("private redis-server", lambda: _pings(port), deadline_s=10)
+    return server
+
+
+def _pings(port: int) -> bool:
+    try:
+        return bool(redis.Redis(port=port, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+OUTAGE_ORDERS = 100  # 2,000 events, produced over ~6 s so the outage falls mid-stream
+
+
+@pytest.mark.timeout(600)
+def test_broker_outage_mid_stream_loses_nothing_and_the_relay_resumes(
+    pg_redis_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.e2e.processes import free_port
+
+    port = free_port()
+    env = {**pg_redis_env, "EVENTS_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+    url = env["DATABASE_URL"]
+    server = _redis_server(port, tmp_path)
+    relay = start_process("relay", relay_argv("relay-outage"), env, tmp_path)
+    worker = start_process("worker", worker_argv(env["EVENTS_QUEUE_PREFIX"] + "reporting"), env, tmp_path)
+    producer = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/e2e/produce_order_events.py"), str(OUTAGE_ORDERS), str(PER_ORDER), "0.3"],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        wait_for("some events relayed", lambda: _sent(url) > 300, deadline_s=60, interval=0.05)
+        server.kill()  # the broker goes away mid-stream
+        time.sleep(3)
+        assert producer.wait(timeout=60) == 0  # producers never depended on the broker
+        stuck = query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NULL")[0][0]
+        assert stuck > 0, "the outage should have left events waiting in the outbox"
+        server = _redis_server(port, tmp_path)
+        wait_for("the relay to drain the outbox after the outage", lambda: _unsent(url) == 0, deadline_s=90)
+        # Messages the worker held when the broker died come back after the visibility timeout (60 s).
+        wait_for(
+            "every routed event handled",
+            lambda: query(url, "SELECT count(*) FROM events_inboxentry")[0][0] >= OUTAGE_ORDERS * (PER_ORDER - 1),
+            deadline_s=300,
+            interval=1.0,
+            progress=lambda: _progress(url, port, env["EVENTS_QUEUE_PREFIX"] + "reporting"),
+        )
+        assert "did not take" in relay.log()  # it noticed the outage and backed off
+    finally:
+        for process in (relay, worker, server):
+            process.stop()
+        producer.kill()
+    check_exactly_once_in_order(url, orders=OUTAGE_ORDERS)
+
+
+def _progress(url: str, port: int, queue: str) -> str:
+    client = redis.Redis(port=port, socket_timeout=1)
+    inbox = query(url, "SELECT outcome, count(*) FROM events_inboxentry GROUP BY outcome")
+    dead = query(url, "SELECT reason, count(*) FROM events_deadletter GROUP BY reason")
+    return f"inbox {inbox}, dead letters {dead}, queued {client.llen(queue)}, unacked {client.hlen('unacked')}"
+
+
+def _sent(url: str) -> int:
+    return int(query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NOT NULL")[0][0])
+
+
+def _unsent(url: str) -> int:
+    return int(query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NULL")[0][0])
