@@ -9,7 +9,10 @@ from monolith.inventory.models import Reservation, Stock
 
 
 def stock_lock_for_skus(*, skus: Iterable[str]) -> list[Stock]:
-    return list(Stock.objects.select_for_update().select_related("warehouse").filter(sku__in=set(skus)).order_by("pk"))
+    # of=("self",): lock only the stock rows. A bare FOR UPDATE over the warehouse join would lock the shared
+    # warehouse rows too, serialising every checkout and deadlocking ones that share a SKU.
+    rows = Stock.objects.select_for_update(of=("self",)).select_related("warehouse").filter(sku__in=set(skus))
+    return list(rows.order_by("pk"))
 
 
 def stock_lock_rows(*, pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Stock]:

@@ -68,6 +68,38 @@ def test_split_stock_across_warehouses_is_never_oversold(shop: Any) -> None:
     assert all(r.reserved <= r.on_hand for r in Stock.objects.all())
 
 
+def test_a_checkout_holding_its_stock_locks_blocks_neither_warehouses_nor_other_skus(shop: Any) -> None:
+    from django.db import DatabaseError, transaction
+
+    from monolith.inventory.locks import stock_lock_for_skus
+    from monolith.inventory.models import Warehouse
+
+    holding, release = threading.Event(), threading.Event()
+
+    def first_checkout() -> None:
+        try:
+            with transaction.atomic():
+                stock_lock_for_skus(skus=["MUG"])
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=first_checkout)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():  # NOWAIT: fails at once if the first checkout holds these rows
+            # list(): count() would drop FOR UPDATE and prove nothing.
+            assert len(list(Warehouse.objects.select_for_update(nowait=True))) == 2
+            assert len(list(Stock.objects.select_for_update(nowait=True).filter(sku="TEE"))) == 2
+        with pytest.raises(DatabaseError), transaction.atomic():
+            list(Stock.objects.select_for_update(nowait=True).filter(sku="MUG"))  # the held rows are held
+    finally:
+        release.set()
+        thread.join()
+
+
 def test_orders_locking_skus_in_opposite_orders_do_not_deadlock(shop: Any) -> None:
     # Half ask for (MUG, TEE), half for (TEE, MUG): row locks in pk order keep them from deadlocking.
     def buy(i: int) -> Callable[[], Any]:
