@@ -12,3 +12,6 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = "-" if os.environ.get("ACCESS_LOG", "1") == "1" else None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl) shared by every
+# instance on the machine; nothing here uses it, and tests and benchmarks run several instances side by side.
+control_socket_disable = True
