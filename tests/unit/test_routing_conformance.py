@@ -1,8 +1,8 @@
 """Every labelled row of the shared EventBridge conformance vectors (see shared/conformance/eventbridge/README.md).
 
 The labels come from running aws/event-ruler itself, so a failure here means the matcher disagrees with EventBridge.
-The vectors live beside the repository (``../shared``), in CI as locally; if they are missing the run fails rather
-than silently testing nothing.
+The vectors live beside the repository (``../shared``, as in CI); ``tests/data/eventbridge`` holds a copy (with its
+README and licence notice) for clones made without ``shared/``, and a test fails if the two ever differ.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import pytest
 
 from events.routing import InvalidPattern, compile_pattern, matches, validate
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "eventbridge" / "vectors.jsonl"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "eventbridge" / "vectors.jsonl"
+VENDORED = Path(__file__).resolve().parents[1] / "data" / "eventbridge" / "vectors.jsonl"
+VECTORS = SHARED if SHARED.is_file() else VENDORED
 EXPECTED_COUNTS = {"true": 407, "false": 475, "invalid": 176}
 
 
@@ -64,3 +66,8 @@ def test_vector(row: dict[str, Any] | None) -> None:
     else:
         assert matches(pattern, event) is expected
         assert compile_pattern(pattern).matches(event) is expected
+
+
+@pytest.mark.skipif(not SHARED.is_file(), reason="no ../shared beside this clone: only the vendored copy exists")
+def test_vendored_copy_matches_the_shared_vectors() -> None:
+    assert VENDORED.read_bytes() == SHARED.read_bytes(), "refresh tests/data/eventbridge from ../shared"
