@@ -53,43 +53,35 @@ def _staff_write(request: Request, action: Callable[[], Payment]) -> Response:
     return run_idempotent(request, lambda: (200, PaymentSerializer(action()).data))
 
 
-class PaymentCaptureView(APIView):
-    permission_classes = [requires("payments.capture_payment")]
+_STAFF_RESPONSES = {200: PaymentSerializer, 409: ErrorSerializer, 503: ErrorSerializer}
 
-    @extend_schema(
-        request=AmountInSerializer,
-        responses={200: PaymentSerializer, 409: ErrorSerializer, 503: ErrorSerializer},
-        parameters=[IDEMPOTENCY_KEY],
-    )
+
+class _AmountActionView(APIView):
+    """Capture and refund: an optional amount in (default: all that is left), the payment out."""
+
+    service: Callable[..., Payment]
+
+    @extend_schema(request=AmountInSerializer, responses=_STAFF_RESPONSES, parameters=[IDEMPOTENCY_KEY])
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         data = AmountInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         amount = data.validated_data.get("amount")
-        return _staff_write(request, lambda: services.payment_capture(payment_id=payment_id, amount=amount))
+        return _staff_write(request, lambda: type(self).service(payment_id=payment_id, amount=amount))
+
+
+class PaymentCaptureView(_AmountActionView):
+    permission_classes = [requires("payments.capture_payment")]
+    service = staticmethod(services.payment_capture)
+
+
+class PaymentRefundView(_AmountActionView):
+    permission_classes = [requires("payments.refund_payment")]
+    service = staticmethod(services.payment_refund)
 
 
 class PaymentVoidView(APIView):
     permission_classes = [requires("payments.void_payment")]
 
-    @extend_schema(
-        request=None,
-        responses={200: PaymentSerializer, 409: ErrorSerializer, 503: ErrorSerializer},
-        parameters=[IDEMPOTENCY_KEY],
-    )
+    @extend_schema(request=None, responses=_STAFF_RESPONSES, parameters=[IDEMPOTENCY_KEY])
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         return _staff_write(request, lambda: services.payment_void(payment_id=payment_id))
-
-
-class PaymentRefundView(APIView):
-    permission_classes = [requires("payments.refund_payment")]
-
-    @extend_schema(
-        request=AmountInSerializer,
-        responses={200: PaymentSerializer, 409: ErrorSerializer, 503: ErrorSerializer},
-        parameters=[IDEMPOTENCY_KEY],
-    )
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        data = AmountInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        amount = data.validated_data.get("amount")
-        return _staff_write(request, lambda: services.payment_refund(payment_id=payment_id, amount=amount))
