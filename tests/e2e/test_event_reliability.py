@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
@@ -190,3 +191,28 @@ def _sent(url: str) -> int:
 
 def _unsent(url: str) -> int:
     return int(query(url, "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NULL")[0][0])
+
+
+def test_sigterm_lets_the_relay_finish_its_batch_and_leave_cleanly(
+    pg_redis_env: dict[str, str], tmp_path: Path
+) -> None:
+    env, url = pg_redis_env, pg_redis_env["DATABASE_URL"]
+    producer = subprocess.run(
+        [sys.executable, str(ROOT / "tests/e2e/produce_order_events.py"), "500", "20"], env=env, cwd=ROOT
+    )
+    assert producer.returncode == 0
+    relay = start_process("relay", relay_argv("relay-term"), env, tmp_path)
+    wait_for("the relay to start sending", lambda: _sent(url) > 0, deadline_s=60, interval=0.02)
+    relay.popen.send_signal(signal.SIGTERM)
+    assert relay.popen.wait(timeout=30) == 0
+    assert "stopped:" in relay.log()
+    # Whatever it claimed, it sent and marked: no claim survives, and its heartbeat is gone.
+    assert query(url, "SELECT count(*) FROM events_outboxevent WHERE claimed_until IS NOT NULL") == [(0,)]
+    assert query(url, "SELECT count(*) FROM events_relayprocess") == [(0,)]
+    routed_and_sent = query(
+        url,
+        "SELECT count(*) FROM events_outboxevent WHERE sent_at IS NOT NULL "
+        "AND event_type IN ('order.confirmed', 'order.cancelled')",
+    )[0][0]
+    frames = redis.Redis.from_url("redis://127.0.0.1:6379/0").llen(env["EVENTS_QUEUE_PREFIX"] + "reporting")
+    assert frames == routed_and_sent > 0  # exactly what it marked sent reached the broker, once
