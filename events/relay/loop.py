@@ -150,11 +150,15 @@ class Relay:
         logger.warning("database error, reconnecting: %s", exc)
         self._failures_in_row += 1
         self.ownership.owned = frozenset()
+        self._previous.forget()
         self._next_refresh = 0.0
         connection.close()
         self._stop.wait(self._failure_delay())
 
     def _failed(self, ids: list[int], error: str) -> None:
+        # The batch was stamped (previous sequences recorded) but not delivered: forget, so the retry stamps it
+        # from the archive again instead of pointing each event at itself.
+        self._previous.forget()
         batches.give_back(relay=self.name, ids=ids, error=error)
         self._failures_in_row += 1
         self.stats.failures += 1

@@ -65,6 +65,31 @@ def test_broker_outage_gives_the_batch_back_and_it_is_resent_in_order(queue_pref
     assert [env["id"] for _, env, _ in frames(queue_prefix, "ledger")] == [e.id for e in sent]
 
 
+def test_after_a_failed_send_the_same_relay_stamps_the_retry_correctly(queue_prefix: str) -> None:
+    from events.transports import open_transport
+
+    adjust("A:MUG")
+    adjust("A:MUG")
+    relay = make_relay(queue_prefix)
+    assert relay.step() == 2  # events 1 and 2 delivered: the relay remembers 2
+    adjust("A:MUG")
+    adjust("A:MUG")
+    good = relay.transport
+    relay.transport = open_transport(f"redis://127.0.0.1:{free_port()}/0")
+    assert relay.step() == 0  # events 3 and 4 stamped, then refused by the broker
+    relay.transport = good
+    relay._failures_in_row = 0
+
+    relay.run(until_empty=True)
+
+    assert [(env["sequence"], previous) for _, env, previous in frames(queue_prefix, "ledger")] == [
+        (1, 0),
+        (2, 1),
+        (3, 2),
+        (4, 3),
+    ]
+
+
 def test_claims_left_by_a_dead_relay_are_taken_over_at_once(queue_prefix: str) -> None:
     sent = [adjust("A:MUG") for _ in range(4)]
     OutboxEvent.objects.update(claimed_by="dead-relay", claimed_until=timezone.now() + timedelta(hours=1))
