@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -25,11 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = Path(__file__).resolve()
@@ -200,26 +197,6 @@ def machine_cpu() -> tuple[int, int]:
 # --- infrastructure for bench/relay.py: database, Redis, child processes, report ------------------------------
 
 
-def with_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """Create strangler_bench_<pid>, yield its URL, drop it afterwards. Touches no other database."""
-    name = f"strangler_bench_{os.getpid()}"
-    admin_url = with_dbname(server_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_dbname(server_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        print(f"dropped database {name}", file=sys.stderr)
-
-
 @contextlib.contextmanager
 def redis_keys_cleaned(client: redis.Redis, prefix: str) -> Iterator[None]:
     """Delete every key matching ``*<prefix>*`` at the end (never FLUSHALL)."""
@@ -319,14 +296,6 @@ def wait_for(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what}: not within {deadline_s:.0f}s")
         time.sleep(0.005)
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
 
 
 def git(*args: str) -> str:

@@ -37,14 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
-from psycopg import sql
 
-from monolith import gunicorn_conf
-from monolith.core import demo
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import cpu_model, fresh_database, positive_float, positive_int  # noqa: E402
+from monolith import gunicorn_conf  # noqa: E402
+from monolith.core import demo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/"
@@ -83,20 +84,6 @@ def client_levels(raw: str) -> list[int]:
     return levels
 
 
-def positive_float(raw: str) -> float:
-    value = float(raw)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
-
-
-def positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark the legacy checkout (POST /api/orders/) of the monolith under gunicorn.",
@@ -130,26 +117,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 # --- database -------------------------------------------------------------------------------------------------
-
-
-def with_dbname(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """Create strangler_bench_<pid>, yield its URL, drop it afterwards. Touches no other database."""
-    name = f"strangler_bench_{os.getpid()}"
-    admin_url = with_dbname(server_url, "postgres")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield with_dbname(server_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        print(f"dropped database {name}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -390,14 +357,6 @@ def smoke_order(base_url: str, token: str) -> None:
 
 
 # --- report ---------------------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
 
 
 def memory_gib() -> str:

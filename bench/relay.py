@@ -52,6 +52,7 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _relay_support as support  # noqa: E402
+from bench._common import cpu_model, fresh_database, positive_float, positive_int  # noqa: E402
 
 ROOT = support.ROOT
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/"
@@ -72,20 +73,6 @@ TARGETS = {
 
 
 # --- command line ---------------------------------------------------------------------------------------------
-
-
-def positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def positive_float(raw: str) -> float:
-    value = float(raw)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
-    return value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -378,7 +365,7 @@ def machine_info(ctx: Context, loadavg: tuple[float, float, float]) -> list[tupl
     info = ctx.redis.info("server")
     return [
         ("date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
-        ("cores", f"{os.cpu_count()} ({support.cpu_model()})"),
+        ("cores", f"{os.cpu_count()} ({cpu_model()})"),
         ("load avg", " ".join(f"{x:.2f}" for x in loadavg) + " (1/5/15 min, before the run)"),
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("postgresql", support.postgres_version(ctx.conn)),
@@ -544,7 +531,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with (
             tempfile.TemporaryDirectory(prefix="bench-relay-") as tmp,
             support.redis_keys_cleaned(client, prefix),
-            support.fresh_database(args.server_url) as database_url,
+            fresh_database(args.server_url) as database_url,
         ):
             run(args, database_url, Path(tmp), client, prefix)
     except KeyboardInterrupt:
