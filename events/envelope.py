@@ -132,8 +132,12 @@ class Envelope:
         return cls.from_dict(raw)
 
     def eventbridge_view(self) -> dict[str, Any]:
-        """The event as EventBridge patterns see it: ``detail-type`` is the type, ``detail`` the data."""
-        return {
-            "version": "0", "id": self.id, "source": self.source, "detail-type": self.type, "time": self.time,
-            "resources": [], "account": "", "region": "", "detail": self.data,
-        }  # fmt: skip
+        return eventbridge_view(self.to_dict())
+
+
+def eventbridge_view(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """An envelope (as parsed JSON) as EventBridge patterns see it: ``detail-type`` is the type, ``detail`` the data."""
+    return {
+        "version": "0", "id": envelope["id"], "source": envelope["source"], "detail-type": envelope["type"],
+        "time": envelope["time"], "resources": [], "account": "", "region": "", "detail": envelope["data"],
+    }  # fmt: skip

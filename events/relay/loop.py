@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection
 from prometheus_client import Counter, Gauge
 
 from events.conf import EventsConfig
+from events.envelope import eventbridge_view
 from events.relay import batches
 from events.relay.ownership import Ownership, ownership_for
 from events.relay.previous import PreviousSequences
@@ -127,19 +128,15 @@ class Relay:
         DELIVERIES.inc(len(deliveries))
         return len(ids)
 
-    def _consumers(self, event_type: str, envelope: dict[str, Any]) -> list[str]:
-        view = {
-            "version": "0", "id": envelope["id"], "source": envelope["source"], "detail-type": event_type,
-            "time": envelope["time"], "resources": [], "account": "", "region": "", "detail": envelope["data"],
-        }  # fmt: skip
-        return [target.name for target in self.router.targets(view) if target.kind == "queue"]
+    def _consumers(self, envelope: dict[str, Any]) -> list[str]:
+        return [target.name for target in self.router.targets(eventbridge_view(envelope)) if target.kind == "queue"]
 
     def _route(self, claimed: list[batches.Claimed]) -> list[Delivery]:
         deliveries = []
         prefix = self.config.queue_prefix
         for row in claimed:
             envelope = json.loads(row.payload)
-            for consumer in self._consumers(row.event_type, envelope):
+            for consumer in self._consumers(envelope):
                 previous = self._previous.stamp(consumer, envelope["aggregatetype"], envelope["subject"],
                                                 envelope["sequence"])  # fmt: skip
                 deliveries.append(Delivery(prefix + consumer, consumer, envelope["id"], row.payload, previous))

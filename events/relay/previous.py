@@ -17,8 +17,8 @@ LOOKBACK = 1000  # rows of one aggregate read back on a miss; beyond it the prev
 
 
 class PreviousSequences:
-    def __init__(self, route: Callable[[str, dict[str, Any]], list[str]], max_entries: int = 500_000) -> None:
-        self._route = route  # (event type, envelope) -> consumer names
+    def __init__(self, route: Callable[[dict[str, Any]], list[str]], max_entries: int = 500_000) -> None:
+        self._route = route  # envelope -> consumer names
         self._last: dict[tuple[str, str, str], int] = {}
         self._max = max_entries
 
@@ -40,13 +40,13 @@ class PreviousSequences:
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT sequence, event_type, payload FROM events_outboxevent WHERE aggregate_type = %s "
+                "SELECT sequence, payload FROM events_outboxevent WHERE aggregate_type = %s "
                 "AND aggregate_id = %s AND sequence < %s ORDER BY sequence DESC LIMIT %s",
                 [aggregate_type, aggregate_id, sequence, LOOKBACK],
             )
             rows = cursor.fetchall()
-        for seq, event_type, payload in rows:
-            if consumer in self._route(event_type, json.loads(payload)):
+        for seq, payload in rows:
+            if consumer in self._route(json.loads(payload)):
                 return int(seq)
         if rows and rows[-1][0] == 1:
             return 0  # read back to the aggregate's first event: none was routed here

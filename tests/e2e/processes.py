@@ -48,56 +48,6 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline_s: f
 
 
 @dataclass
-class LiveMonolith:
-    base_url: str
-    env: dict[str, str]
-    process: subprocess.Popen[bytes]
-
-    def token(self, username: str) -> str:
-        return manage("issue_token", username, env=self.env)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def start_monolith(workdir: Path, *, database_url: str | None = None, workers: int = 2) -> LiveMonolith:
-    """Migrate and seed a fresh database, then start the monolith under gunicorn on a free port."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'monolith.sqlite3'}",
-        "MONOLITH_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers),
-        "ACCESS_LOG": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    manage("migrate", "--noinput", "-v0", env=env)
-    manage("seed_demo", env=env)
-    log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", "python:monolith.gunicorn_conf", "monolith.wsgi"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url + "/healthz", process)
-    except Exception:
-        LiveMonolith(base_url, env, process).stop()
-        raise RuntimeError("monolith did not start; log:\n" + (workdir / "gunicorn.log").read_text()) from None
-    return LiveMonolith(base_url, env, process)
-
-
-@dataclass
 class Process:
     name: str
     popen: subprocess.Popen[bytes]
@@ -128,6 +78,43 @@ def start_process(name: str, argv: list[str], env: Mapping[str, str], workdir: P
         argv, env=dict(env), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     return Process(name, popen, log_path)
+
+
+@dataclass
+class LiveMonolith:
+    base_url: str
+    env: dict[str, str]
+    server: Process
+
+    def token(self, username: str) -> str:
+        return manage("issue_token", username, env=self.env)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_monolith(workdir: Path, *, database_url: str | None = None, workers: int = 2) -> LiveMonolith:
+    """Migrate and seed a fresh database, then start the monolith under gunicorn on a free port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'monolith.sqlite3'}",
+        "MONOLITH_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "ACCESS_LOG": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    manage("migrate", "--noinput", "-v0", env=env)
+    manage("seed_demo", env=env)
+    argv = [str(VENV_BIN / "gunicorn"), "-c", "python:monolith.gunicorn_conf", "monolith.wsgi"]
+    server = start_process("gunicorn", argv, env, workdir)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base_url + "/healthz", server.popen)
+    except Exception:
+        server.stop()
+        raise RuntimeError("monolith did not start; log:\n" + server.log()) from None
+    return LiveMonolith(base_url, env, server)
 
 
 def relay_argv(name: str) -> list[str]:

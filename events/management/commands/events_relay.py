@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from prometheus_client import start_http_server
 
 from events.conf import get_config
+from events.management.rules_file import load_router
 from events.relay import Relay
-from events.router import Router, RulesError, load_rules
 from events.wakeup import listen
 
 logger = logging.getLogger("events.relay")
@@ -40,13 +40,7 @@ class Command(BaseCommand):
             from dataclasses import replace
 
             config = replace(config, batch_size=options["batch_size"])
-        rules_file = options["rules"] or config.rules_file
-        if rules_file is None:
-            raise CommandError("no rules file: pass --rules or set EVENTS['RULES_FILE']", returncode=2)
-        try:
-            router = Router(load_rules(rules_file))
-        except RulesError as exc:
-            raise CommandError(str(exc), returncode=2) from None
+        _, router = load_router(options["rules"])
         if options["metrics_port"] is not None:
             start_http_server(options["metrics_port"], addr="127.0.0.1")
         relay = Relay(config=config, name=options["name"], router=router)

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from events.conf import get_config
 from events.envelope import Envelope, EnvelopeError
-from events.router import Router, Rule, RulesError, load_rules
+from events.management.rules_file import load_router
+from events.router import Router, Rule
 
 _CHECK = (
     "Validate the rules file and print each rule with its targets and pattern. With --event, also print which "
@@ -52,13 +52,7 @@ class Command(BaseCommand):
         check.add_argument("--event", type=Path, default=None, metavar="FILE.json", help="an event to route")
 
     def handle(self, *args: Any, action: str, rules: Path | None, event: Path | None, **options: Any) -> None:
-        path = rules or get_config().rules_file
-        if path is None:
-            raise CommandError("no rules file: pass --rules or set EVENTS['RULES_FILE']", returncode=2)
-        try:
-            router = Router(load_rules(path))
-        except RulesError as exc:
-            raise CommandError(str(exc), returncode=2) from None
+        path, router = load_router(rules)
         self.stdout.write(f"{path}: {len(router.rules)} rule{'s' if len(router.rules) != 1 else ''}, valid")
         for rule in router.rules:
             self.stdout.write(f"  {rule.name} -> {_targets(rule)}")
