@@ -105,15 +105,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def truncate_outbox(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE events_outboxevent, events_aggregatesequence, events_relayprocess RESTART IDENTITY")
+    conn.execute(
+        "TRUNCATE events_outboxevent, events_outboxpending, events_aggregatesequence, events_relayprocess "
+        "RESTART IDENTITY"
+    )
 
 
 def fill_outbox(conn: psycopg.Connection, template: Template, events: int) -> float:
     """COPY ``events`` valid rows spread round-robin over ``aggregates``; returns the mean payload size."""
     truncate_outbox(conn)
     now = dt.datetime.now(dt.UTC)
-    columns = "event_id, event_type, aggregate_type, aggregate_id, sequence, partition, payload, created_at, "
-    columns += "claimed_by, attempts, last_error"
+    columns = "event_id, event_type, source, aggregate_type, aggregate_id, sequence, partition, payload, created_at"
     size = 0
     with conn.cursor() as cursor, cursor.copy(f"COPY events_outboxevent ({columns}) FROM STDIN") as copy:
         for i in range(events):
@@ -134,18 +136,22 @@ def fill_outbox(conn: psycopg.Connection, template: Template, events: int) -> fl
                 (
                     event_id,
                     support.EVENT_TYPE,
+                    template.envelope["source"],
                     support.AGGREGATE_TYPE,
                     agg,
                     sequence,
                     partition,
                     payload,
                     now,
-                    "",
-                    0,
-                    "",
                 )
             )
+    # What publish() writes beside each row: the row is pending until the relay has sent it.
+    conn.execute(
+        "INSERT INTO events_outboxpending (id, partition, attempts, last_error) "
+        "SELECT id, partition, 0, '' FROM events_outboxevent"
+    )
     conn.execute("ANALYZE events_outboxevent")
+    conn.execute("ANALYZE events_outboxpending")
     return size / events
 
 
@@ -184,7 +190,7 @@ def drain(ctx: Context, relays: int) -> Drain:
     ctx.redis.delete(ctx.queue)
     lock_conn = psycopg.connect(ctx.database_url)
     try:
-        lock_conn.execute("LOCK TABLE events_outboxevent IN ACCESS EXCLUSIVE MODE")
+        lock_conn.execute("LOCK TABLE events_outboxevent, events_outboxpending IN ACCESS EXCLUSIVE MODE")
         procs = [ctx.children.relay(f"r{i + 1}", once=True, wakeup=False, rules=ctx.rules) for i in range(relays)]
         waiting = (
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
@@ -196,7 +202,7 @@ def drain(ctx: Context, relays: int) -> Drain:
         lock_conn.commit()
     finally:
         lock_conn.close()
-    unsent = "SELECT count(*) FROM (SELECT 1 FROM events_outboxevent WHERE sent_at IS NULL LIMIT 1) AS s"
+    unsent = "SELECT count(*) FROM (SELECT 1 FROM events_outboxpending LIMIT 1) AS s"
     # With --once a relay leaves as soon as its own partitions are empty; the others carry on.
     support.wait_for(
         lambda: support.scalar(ctx.conn, unsent) == 0,

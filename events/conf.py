@@ -31,9 +31,11 @@ class EventsConfig:
     queue_prefix: str = ""
     partitions: int = 16
     batch_size: int = 1000
-    claim_seconds: float = 30.0
     poll_min_seconds: float = 0.005
     poll_max_seconds: float = 0.05
+    # Idle polling while the Redis wake-up channel is subscribed: commits announce themselves, so polling is
+    # only a safety net (and costs CPU).
+    wakeup_poll_seconds: float = 1.0
     backoff_max_seconds: float = 30.0
     heartbeat_seconds: float = 1.0
     relay_dead_after_seconds: float = 5.0

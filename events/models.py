@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 
 class OutboxEvent(models.Model):
     """One event, written in the same transaction as the business change that caused it.
 
-    ``payload`` is the whole CloudEvents envelope as JSON text, so the relay ships it without re-encoding.
-    Rows stay after sending (``sent_at`` set) as the archive replay reads, until ``events_prune`` removes them.
+    ``payload`` is the whole CloudEvents envelope as JSON text, so the relay ships it without re-encoding. The
+    row is never updated: whether it still has to be sent lives in ``OutboxPending``. Sent rows stay as the
+    archive replay reads, until ``events_prune`` removes them.
     """
 
     event_id = models.UUIDField(unique=True)
     event_type = models.CharField(max_length=100)
+    source = models.CharField(max_length=255, default="")
     aggregate_type = models.CharField(max_length=64)
     aggregate_id = models.CharField(max_length=128)
     sequence = models.PositiveBigIntegerField()
@@ -23,12 +24,6 @@ class OutboxEvent(models.Model):
     partition = models.PositiveSmallIntegerField()
     payload = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
-    claimed_by = models.CharField(max_length=100, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -37,15 +32,29 @@ class OutboxEvent(models.Model):
             )
         ]
         indexes = [
-            # The relay's hot query: unsent rows in id order. Partial, so it stays as small as the backlog; a
-            # (partition, id) index would make "ORDER BY id" over several partitions sort the whole backlog.
-            models.Index(fields=["id"], condition=Q(sent_at__isnull=True), name="outbox_unsent"),
-            models.Index(fields=["sent_at"], condition=Q(sent_at__isnull=False), name="outbox_sent"),
-            models.Index(fields=["event_type", "created_at"], name="outbox_type_time"),
+            models.Index(fields=["created_at"], name="outbox_created"),  # events_prune
+            models.Index(fields=["event_type", "created_at"], name="outbox_type_time"),  # events_replay
         ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.aggregate_type}/{self.aggregate_id}#{self.sequence}"
+
+
+class OutboxPending(models.Model):
+    """An outbox row not yet acknowledged by the broker: inserted with it, deleted once it is sent.
+
+    Keeping this state apart makes "mark sent" a delete of a narrow row instead of an update of the wide one
+    (which PostgreSQL would rewrite with every index entry); the relay's hot query reads this small table in id
+    order. ``id`` is the outbox row's id (no foreign key: the relay deletes these at a high rate).
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    partition = models.PositiveSmallIntegerField()
+    attempts = models.PositiveIntegerField(default=0, db_default=0)  # failed sends so far
+    last_error = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        verbose_name_plural = "outbox pending"
 
 
 class AggregateSequence(models.Model):

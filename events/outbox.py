@@ -20,7 +20,7 @@ from django.db import connections, transaction
 
 from events.catalogue import Catalogue
 from events.envelope import Envelope
-from events.models import OutboxEvent
+from events.models import OutboxEvent, OutboxPending
 
 PARTITIONS = 16
 
@@ -75,10 +75,12 @@ def publish(
         type=type, source=source, subject=aggregate_id, data=data, dataschema=catalogue.uri(type, version),
         aggregatetype=aggregate_type, sequence=sequence, correlationid=correlation_id, causationid=causation_id,
     )  # fmt: skip
-    OutboxEvent.objects.using(using).create(
-        event_id=envelope.id, event_type=type, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-        sequence=sequence, partition=partition_of(aggregate_type, aggregate_id), payload=envelope.to_json().decode(),
+    partition = partition_of(aggregate_type, aggregate_id)
+    row = OutboxEvent.objects.using(using).create(
+        event_id=envelope.id, event_type=type, source=source, aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id, sequence=sequence, partition=partition, payload=envelope.to_json().decode(),
     )  # fmt: skip
+    OutboxPending.objects.using(using).create(id=row.id, partition=partition)
     transaction.on_commit(_wake_relays, using=using)
     return envelope
 

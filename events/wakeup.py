@@ -67,18 +67,33 @@ def notify_relays() -> None:
     _publisher.notify()
 
 
-def listen(url: str, channel: str, on_wake: Callable[[], None], stop: threading.Event) -> threading.Thread:
-    """Call ``on_wake`` whenever a producer announces a commit, until ``stop`` is set (in a daemon thread)."""
+def listen(
+    url: str,
+    channel: str,
+    on_wake: Callable[[], None],
+    stop: threading.Event,
+    on_state: Callable[[bool], None] = lambda subscribed: None,
+) -> threading.Thread:
+    """Call ``on_wake`` whenever a producer announces a commit, until ``stop`` is set (in a daemon thread).
+
+    ``on_state(True)`` once subscribed, ``on_state(False)`` when the channel is lost (the relay then polls fast
+    again until it is back), each followed by a wake so nothing committed meanwhile waits for a slow poll.
+    """
 
     def run() -> None:
         while not stop.is_set():
             try:
                 pubsub: Any = redis.Redis.from_url(url, socket_timeout=None).pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(channel)
+                pubsub.get_message(timeout=1.0)  # the subscription's confirmation: from here no commit is missed
+                on_state(True)
+                on_wake()
                 while not stop.is_set():
                     if pubsub.get_message(timeout=0.5) is not None:
                         on_wake()
             except redis.RedisError as exc:
+                on_state(False)
+                on_wake()
                 logger.warning("wake-up channel unavailable (%s); relying on polling", exc)
                 stop.wait(1.0)
 

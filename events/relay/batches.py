@@ -1,84 +1,99 @@
-"""The relay's two short transactions: claim a batch, later mark it sent (or give it back). No lock is held
-while the broker is being written to."""
+"""The relay's two short transactions: read a batch of pending rows, later mark it sent (or give it back). No
+lock is held while the broker is being written to.
+
+A relay reads only the partitions it owns (``events.relay.ownership``), so no row needs a claim: the owner is
+the only one that may send them. Marking sent deletes the narrow ``OutboxPending`` rows; the outbox row itself is
+never updated.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 
 @dataclass(frozen=True, slots=True)
-class Claimed:
+class Pending:
     id: int
+    event_id: str
     event_type: str
+    source: str
+    aggregate_type: str
+    aggregate_id: str
+    sequence: int
     payload: str
 
 
-def _in(values: Collection[int]) -> tuple[str, list[int]]:
-    """``IN (...)`` for any backend (SQLite has no arrays)."""
-    return "(" + ",".join(["%s"] * len(values)) + ")", list(values)
+def _in(values: Collection[int]) -> tuple[str, list[Any]]:
+    """``= ANY(%s)`` with one array parameter on PostgreSQL, ``IN (...)`` elsewhere (SQLite has no arrays)."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(values)]
+    return "IN (" + ",".join(["%s"] * len(values)) + ")", list(values)
 
 
-def claim(*, relay: str, partitions: Collection[int], limit: int, claim_seconds: float) -> list[Claimed]:
-    """Claim up to ``limit`` unsent rows of ``partitions``, oldest first."""
+def read(*, partitions: Collection[int], limit: int, exclude: Collection[int] = ()) -> list[Pending]:
+    """Up to ``limit`` pending rows of ``partitions``, oldest first, leaving out ``exclude`` (a batch in flight)."""
     if not partitions:
         return []
-    now = timezone.now()
     in_sql, in_params = _in(sorted(partitions))
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = (
-        "UPDATE events_outboxevent SET claimed_by = %s, claimed_until = %s WHERE id IN ("
-        "SELECT id FROM events_outboxevent WHERE sent_at IS NULL AND partition IN " + in_sql + " "
-        "AND (claimed_until IS NULL OR claimed_until < %s) ORDER BY id LIMIT %s" + lock + ") "
-        "RETURNING id, event_type, payload"
+        "SELECT o.id, o.event_id, o.event_type, o.source, o.aggregate_type, o.aggregate_id, o.sequence, o.payload "
+        "FROM events_outboxpending p JOIN events_outboxevent o ON o.id = p.id WHERE p.partition " + in_sql
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [relay, now + timedelta(seconds=claim_seconds), *in_params, now, limit])
+    params = in_params
+    if exclude:
+        not_in_sql, not_in_params = _in(exclude)
+        sql += " AND NOT (p.id " + not_in_sql + ")"
+        params = [*params, *not_in_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY p.id LIMIT %s", [*params, limit])
         rows = cursor.fetchall()
-    rows.sort()  # RETURNING gives no order; sending must follow id order
-    return [Claimed(r[0], r[1], r[2]) for r in rows]
+    return [Pending(r[0], str(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
 
-def mark_sent(*, relay: str, ids: Sequence[int]) -> int:
+def mark_sent(ids: Sequence[int]) -> int:
     if not ids:
         return 0
     in_sql, in_params = _in(ids)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE events_outboxevent SET sent_at = %s, claimed_until = NULL, attempts = attempts + 1 "
-            "WHERE id IN " + in_sql + " AND claimed_by = %s",
-            [timezone.now(), *in_params, relay],
-        )
+        cursor.execute("DELETE FROM events_outboxpending WHERE id " + in_sql, in_params)
         return int(cursor.rowcount)
 
 
-def give_back(*, relay: str, ids: Sequence[int], error: str) -> None:
-    """Return a batch the broker did not take, so it is sent again (in order) after a backoff."""
+def give_back(ids: Sequence[int], error: str) -> None:
+    """Record a failed send of ``ids``; they stay pending and are sent again (in order) after a backoff."""
     if not ids:
         return
     in_sql, in_params = _in(ids)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE events_outboxevent SET claimed_by = '', claimed_until = NULL, attempts = attempts + 1, "
-            "last_error = %s WHERE id IN " + in_sql + " AND claimed_by = %s",
-            [error[:2000], *in_params, relay],
+            "UPDATE events_outboxpending SET attempts = attempts + 1, last_error = %s WHERE id " + in_sql,
+            [error[:2000], *in_params],
         )
 
 
 def backlog() -> tuple[int, float]:
-    """(unsent rows, age in seconds of the oldest): the relay's lag."""
+    """(pending rows, age in seconds of the oldest): the relay's lag."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), MIN(created_at) FROM events_outboxevent WHERE sent_at IS NULL")
-        count, oldest = cursor.fetchone()
-    if oldest is None:
+        cursor.execute("SELECT COUNT(*), MIN(id) FROM events_outboxpending")
+        count, oldest_id = cursor.fetchone()
+        if oldest_id is None:
+            return int(count), 0.0
+        cursor.execute("SELECT created_at FROM events_outboxevent WHERE id = %s", [oldest_id])
+        row = cursor.fetchone()
+    if row is None:  # pruned meanwhile (an operator deleted it by hand): no age to report
         return int(count), 0.0
-    if isinstance(oldest, str):  # SQLite returns text for aggregates over datetimes
+    oldest = row[0]
+    if isinstance(oldest, str):  # SQLite can return text for datetimes in raw queries
         from django.utils.dateparse import parse_datetime
 
         parsed = parse_datetime(oldest)
         oldest = parsed.replace(tzinfo=UTC) if parsed and timezone.is_naive(parsed) else parsed
+    elif timezone.is_naive(oldest):
+        oldest = timezone.make_aware(oldest, UTC)
     return int(count), max((timezone.now() - oldest).total_seconds(), 0.0)

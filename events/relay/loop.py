@@ -5,30 +5,31 @@
     relay = Relay(config=get_config(), name="relay-1")
     relay.run()            # until stop() (SIGTERM): the batch in flight is finished first
 
-Each loop claims a batch from the partitions this relay owns, routes each event to its consumers' queues,
-publishes with no transaction open, and marks the batch sent only once the broker acknowledged all of it. A
-broker failure gives the batch back and retries after an exponential backoff with jitter, in the same order.
+Each loop reads a batch of pending rows from the partitions this relay owns (owning a partition is what entitles
+it to send them: no per-row claim), routes each event to its consumers' queues, publishes with no transaction
+open, and marks the batch sent only once the broker acknowledged all of it. A broker failure leaves the batch
+pending and retries it after an exponential backoff with jitter, in the same order.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
 import uuid
+from collections.abc import Collection
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from prometheus_client import Counter, Gauge
 
 from events.conf import EventsConfig
-from events.envelope import eventbridge_view
 from events.relay import batches
 from events.relay.ownership import Ownership, ownership_for
 from events.relay.previous import PreviousSequences
+from events.relay.routes import Routes
 from events.router import Router
 from events.transports import Delivery, Transport, TransportError, open_transport
 
@@ -40,6 +41,12 @@ FAILURES = Counter("events_relay_failures", "Batches the broker did not acknowle
 OWNED = Gauge("events_relay_partitions_owned", "Outbox partitions this relay owns")
 BACKLOG = Gauge("events_relay_backlog", "Unsent outbox rows")
 LAG = Gauge("events_relay_lag_seconds", "Age of the oldest unsent outbox row")
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    ids: list[int]
+    deliveries: list[Delivery]
 
 
 @dataclass
@@ -60,10 +67,11 @@ class Relay:
         transport: Transport | None = None,
         ownership: Ownership | None = None,
     ) -> None:
-        # Claims and heartbeats carry a per-process identity: a relay restarted under the same name must treat
-        # its killed predecessor's claims as foreign, or it would skip them and send later events first.
+        # Heartbeats and ownership carry a per-process identity: a relay restarted under the same name is a new
+        # member, never mistaken for its killed predecessor.
         self.name = f"{name}:{uuid.uuid4().hex[:8]}"
         self.config, self.router = config, router
+        self.routes = Routes(router)
         self.transport = transport or open_transport(config.broker_url, config.broker_options)
         self.ownership = ownership or ownership_for(self.name, config.partitions, config.relay_dead_after_seconds)
         self.stats = RelayStats()
@@ -71,7 +79,8 @@ class Relay:
         self._wake = threading.Event()
         self._failures_in_row = 0
         self._next_refresh = 0.0
-        self._previous = PreviousSequences(self._consumers)
+        self._previous = PreviousSequences(self.routes.consumers)
+        self.wakeup_live = False  # set by the wake-up listener while it is subscribed: poll rarely then
 
     def stop(self) -> None:
         self._stop.set()
@@ -80,13 +89,17 @@ class Relay:
     def wake(self) -> None:
         self._wake.set()
 
+    def set_wakeup_live(self, live: bool) -> None:
+        self.wakeup_live = live
+
     def run(self, *, until_empty: bool = False) -> RelayStats:
         """Relay until stopped (or, with ``until_empty``, until nothing is left to send)."""
         idle = self.config.poll_min_seconds
+        pipeline = _Pipeline(self) if connection.vendor == "postgresql" else None
         try:
             while not self._stop.is_set():
                 try:
-                    sent = self.step()
+                    sent = pipeline.step() if pipeline else self.step()
                 except DatabaseError as exc:
                     self._database_failed(exc)
                     continue
@@ -97,49 +110,58 @@ class Relay:
                     break
                 self._wake.wait(self._failure_delay() if self._failures_in_row else idle)
                 self._wake.clear()
-                idle = min(idle * 2, self.config.poll_max_seconds)
+                ceiling = self.config.wakeup_poll_seconds if self.wakeup_live else self.config.poll_max_seconds
+                idle = min(idle * 2, ceiling)
         finally:
-            self.ownership.release()
-            self.transport.close()
+            try:
+                if pipeline:
+                    pipeline.close()  # SIGTERM: the batch in flight is finished (sent and marked) first
+            finally:
+                self.ownership.release()
+                self.transport.close()
         return self.stats
 
     def step(self) -> int:
-        """One claim → publish → mark cycle; returns how many events were sent."""
+        """One read → publish → mark cycle, start to end; returns how many events were sent."""
         self._refresh_ownership()
-        claimed = batches.claim(
-            relay=self.name, partitions=self.ownership.owned, limit=self.config.batch_size,
-            claim_seconds=self.config.claim_seconds,
-        )  # fmt: skip
-        if not claimed:
+        batch = self._prepare()
+        if batch is None:
             return 0
-        ids = [row.id for row in claimed]
         try:
-            deliveries = self._route(claimed)
-            if deliveries:
-                self.transport.send(deliveries)
+            self._deliver(batch)
         except TransportError as exc:
-            self._failed(ids, str(exc))
+            self._failed(batch.ids, str(exc))
             return 0
-        batches.mark_sent(relay=self.name, ids=ids)
+        return self._succeeded(batch)
+
+    def _prepare(self, exclude: Collection[int] = ()) -> _Batch | None:
+        rows = batches.read(partitions=self.ownership.owned, limit=self.config.batch_size, exclude=exclude)
+        return _Batch([row.id for row in rows], self._route(rows)) if rows else None
+
+    def _deliver(self, batch: _Batch) -> None:
+        """Publish, then mark sent: only once the broker acknowledged the whole batch. May run in the sender."""
+        if batch.deliveries:
+            self.transport.send(batch.deliveries)
+        batches.mark_sent(batch.ids)
+
+    def _succeeded(self, batch: _Batch) -> int:
         self._failures_in_row = 0
-        self.stats.sent += len(ids)
+        self.stats.sent += len(batch.ids)
         self.stats.batches += 1
-        SENT.inc(len(ids))
-        DELIVERIES.inc(len(deliveries))
-        return len(ids)
+        SENT.inc(len(batch.ids))
+        DELIVERIES.inc(len(batch.deliveries))
+        return len(batch.ids)
 
-    def _consumers(self, envelope: dict[str, Any]) -> list[str]:
-        return [target.name for target in self.router.targets(eventbridge_view(envelope)) if target.kind == "queue"]
-
-    def _route(self, claimed: list[batches.Claimed]) -> list[Delivery]:
+    def _route(self, rows: list[batches.Pending]) -> list[Delivery]:
         deliveries = []
-        prefix = self.config.queue_prefix
-        for row in claimed:
-            envelope = json.loads(row.payload)
-            for consumer in self._consumers(envelope):
-                previous = self._previous.stamp(consumer, envelope["aggregatetype"], envelope["subject"],
-                                                envelope["sequence"])  # fmt: skip
-                deliveries.append(Delivery(prefix + consumer, consumer, envelope["id"], row.payload, previous))
+        prefix, stamp = self.config.queue_prefix, self._previous.stamp
+        for row in rows:
+            for target in self.routes.targets(row.source, row.event_type, row.payload):
+                if target.kind != "queue":
+                    continue
+                consumer = target.name
+                previous = stamp(consumer, row.aggregate_type, row.aggregate_id, row.sequence)
+                deliveries.append(Delivery(prefix + consumer, consumer, row.event_id, row.payload, previous))
         return deliveries
 
     def _database_failed(self, exc: DatabaseError) -> None:
@@ -156,7 +178,7 @@ class Relay:
         # The batch was stamped (previous sequences recorded) but not delivered: forget, so the retry stamps it
         # from the archive again instead of pointing each event at itself.
         self._previous.forget()
-        batches.give_back(relay=self.name, ids=ids, error=error)
+        batches.give_back(ids, error)
         self._failures_in_row += 1
         self.stats.failures += 1
         FAILURES.inc()
@@ -166,10 +188,13 @@ class Relay:
         ceiling = min(self.config.backoff_max_seconds, 0.1 * 2 ** min(self._failures_in_row, 16))
         return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never hammer, never all at once
 
+    def refresh_due(self) -> bool:
+        return time.monotonic() >= self._next_refresh
+
     def _refresh_ownership(self) -> None:
-        now = time.monotonic()
-        if now < self._next_refresh:
+        if not self.refresh_due():
             return
+        now = time.monotonic()
         before = self.ownership.owned
         self.ownership.refresh()
         if self.ownership.owned != before:
@@ -179,3 +204,52 @@ class Relay:
         count, lag = batches.backlog()
         BACKLOG.set(count)
         LAG.set(lag)
+
+
+class _Pipeline:
+    """On PostgreSQL: read and route the next batch while the previous one is published and marked.
+
+    The sender thread (with its own database connection) handles one batch at a time, in order; the next read
+    leaves out the batch in flight. A failed batch discards the one read meanwhile, and both are read again after
+    the backoff. Ownership is refreshed only with nothing in flight, so a partition never changes hands mid-send.
+    """
+
+    def __init__(self, relay: Relay) -> None:
+        self.relay = relay
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-sender")
+        self._inflight: tuple[Future[None], _Batch] | None = None
+
+    def step(self) -> int:
+        done = 0
+        if self._inflight is not None and self.relay.refresh_due():
+            done = self._finish()
+            if done < 0:
+                return 0
+        self.relay._refresh_ownership()
+        batch = self.relay._prepare(exclude=self._inflight[1].ids if self._inflight else ())
+        finished = self._finish()
+        if finished < 0:
+            return 0  # the batch read meanwhile was stamped after a failed one: read it again after the backoff
+        if batch is not None:
+            self._inflight = (self._sender.submit(self.relay._deliver, batch), batch)
+        return done + finished + (len(batch.ids) if batch else 0)
+
+    def _finish(self) -> int:
+        """Wait for the batch in flight: its size, or -1 if the broker refused it (it stays pending)."""
+        if self._inflight is None:
+            return 0
+        future, batch = self._inflight
+        self._inflight = None
+        try:
+            future.result()
+        except TransportError as exc:
+            self.relay._failed(batch.ids, str(exc))
+            return -1
+        return self.relay._succeeded(batch)
+
+    def close(self) -> None:
+        try:
+            self._finish()
+        finally:
+            self._sender.submit(connections.close_all).result()
+            self._sender.shutdown()

@@ -6,7 +6,8 @@
 - Other databases (SQLite): a single leader lease over every partition, renewed each loop; a standby takes over
   when it expires. Running several relays there is safe but only one sends.
 
-Whoever takes a partition over clears the claims its previous owner left, so no older row is skipped.
+Rows are not claimed one by one: owning a partition is what entitles a relay to send its pending rows, so a
+partition taken over after a crash is simply read from its oldest pending row.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events.models import OutboxEvent, RelayLease, RelayProcess
+from events.models import RelayLease, RelayProcess
 
 ADVISORY_NAMESPACE = 0x5EA1  # first key of pg_try_advisory_lock(int, int): our locks, whatever else uses them
 MEMBERSHIP_NAMESPACE = 0x5EA2  # one lock per live relay: gone the moment its session ends
@@ -31,13 +32,6 @@ class Ownership(Protocol):
     def refresh(self) -> None: ...
 
     def release(self) -> None: ...
-
-
-def _clear_foreign_claims(name: str, partitions: set[int]) -> None:
-    if partitions:
-        OutboxEvent.objects.filter(sent_at__isnull=True, partition__in=partitions).exclude(claimed_by=name).exclude(
-            claimed_by=""
-        ).update(claimed_by="", claimed_until=None)
 
 
 def _heartbeat(name: str, owned: frozenset[int]) -> None:
@@ -81,7 +75,6 @@ class AdvisoryLockOwnership:
             for partition in sorted(owned, reverse=True)[: max(len(owned) - share, 0)]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, partition])
                 owned.discard(partition)
-            gained: set[int] = set()
             for partition in range(self.partitions):
                 if len(owned) >= share:
                     break
@@ -91,8 +84,6 @@ class AdvisoryLockOwnership:
                 row = cursor.fetchone()
                 if row is not None and row[0]:
                     owned.add(partition)
-                    gained.add(partition)
-        _clear_foreign_claims(self.name, gained)
         self.owned = frozenset(owned)
 
     def release(self) -> None:
@@ -118,8 +109,6 @@ class LeaseOwnership:
                 self.owned = frozenset()
                 return
             RelayLease.objects.filter(pk=lease.pk).update(owner=self.name, expires_at=expires)
-            if not self.owned:
-                _clear_foreign_claims(self.name, set(range(self.partitions)))
         self.owned = frozenset(range(self.partitions))
 
     def release(self) -> None:

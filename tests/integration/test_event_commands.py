@@ -22,7 +22,7 @@ from events.conf import EventsConfig, get_config
 from events.envelope import Envelope
 from events.handlers import HandlerTable, handler_table
 from events.inbox import receive
-from events.models import ConsumerPosition, DeadLetter, InboxEntry, OutboxEvent
+from events.models import ConsumerPosition, DeadLetter, InboxEntry, OutboxEvent, OutboxPending
 from events.outbox import publish
 from monolith.reporting.models import SkuSales
 from tests.integration.event_factories import body, order_confirmed, order_data, stock_adjusted
@@ -217,7 +217,8 @@ def archive() -> dict[str, list[Envelope]]:
                 event = publish(type="stock.adjusted", source="tests", aggregate_type="stock", aggregate_id=subject,
                                 data=data)  # fmt: skip
             published[subject].append(event)
-    OutboxEvent.objects.filter(aggregate_id="A:MUG").update(sent_at=timezone.now())
+    sent = OutboxEvent.objects.filter(aggregate_id="A:MUG").values("id")
+    OutboxPending.objects.filter(id__in=sent).delete()
     return published
 
 
@@ -307,7 +308,7 @@ def test_dry_run_prints_the_count_and_first_events_and_sends_nothing(broker: tup
     lines = preview.splitlines()
     assert lines[0] == f"would replay 5 events to consumer rebuild (queue {prefix}rebuild)"
     assert "stock.adjusted" in lines[1] and "stock/A:MUG#1" in lines[1] and published["A:MUG"][0].id in lines[1]
-    assert "(sent " in lines[1] and "(not sent yet)" in lines[-1] and len(lines) == 6
+    assert "(sent)" in lines[1] and "(not sent yet)" in lines[-1] and len(lines) == 6
     assert client.keys(prefix + "*") == []
     assert (
         run("events_replay", "--consumer", "rebuild", "--subject", "nope")
@@ -393,10 +394,22 @@ def test_check_routes_a_cloudevents_envelope_and_an_eventbridge_event(tmp_path: 
             "rules:\n  - name: a\n    pattern: {source: [{prefix: 1}]}\n    targets: [{queue: q}]",
             "rule a: invalid pattern",
         ),
-        ("rules:\n  - name: a\n    pattern: {source: [x]}\n    targets: [{sqs: q}]", "unknown target kind 'sqs'"),
+        ("rules:\n  - name: a\n    pattern: {source: [x]}\n    targets: [{sns: q}]", "unknown target kind 'sns'"),
+        (
+            "rules:\n  - name: a\n    pattern: {source: [x]}\n    targets: [{sqs: 'bad queue'}]",
+            "rule a target #1: SQS queue name 'bad queue' must be 1-80",
+        ),
+        (
+            "rules:\n  - name: a\n    pattern: {source: [x]}\n    targets: [{sqs: 'http://sqs.example/123456789012/q'}]",
+            "must use https",
+        ),
+        (
+            "rules:\n  - name: a\n    pattern: {source: [x]}\n    targets: [{eventbridge: 'arn:aws:events:x'}]",
+            "is not an event bus ARN",
+        ),
         (RULES + RULES.replace("rules:", ""), "rule name 'stock-watchers' is used twice"),
     ],
-    ids=["yaml", "pattern", "target", "duplicate"],
+    ids=["yaml", "pattern", "target", "sqs-name", "sqs-url", "bus-arn", "duplicate"],
 )
 def test_check_reports_an_invalid_rules_file_in_one_line(tmp_path: Path, rules: str, problem: str) -> None:
     path = write(tmp_path, "rules.yaml", rules)

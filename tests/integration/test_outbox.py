@@ -10,7 +10,7 @@ from django.db import connections, transaction
 
 from events.catalogue import SchemaViolation
 from events.envelope import Envelope
-from events.models import OutboxEvent
+from events.models import OutboxEvent, OutboxPending
 from events.outbox import OutsideTransaction, partition_of, publish
 
 
@@ -42,7 +42,8 @@ def test_event_exists_only_if_the_change_commits() -> None:
         envelope = emit()
     row = OutboxEvent.objects.get()
     assert Envelope.from_json(row.payload) == envelope
-    assert (row.sequence, row.partition, row.sent_at) == (1, partition_of("stock", "A:MUG"), None)
+    assert (row.sequence, row.partition, row.source) == (1, partition_of("stock", "A:MUG"), "tests")
+    assert OutboxPending.objects.get(id=row.id).partition == row.partition  # pending until a relay sends it
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from events.models import OutboxEvent, RelayProcess
+from events.models import OutboxEvent, OutboxPending, RelayProcess
 from tests.e2e.processes import free_port
 from tests.integration.relay_support import adjust, frames, make_relay, order_event
 
@@ -28,7 +28,8 @@ def test_committed_events_reach_their_consumers_queue_in_order_and_are_marked_se
     assert [envelope["id"] for _, envelope, _ in received] == [e.id for e in sent]
     assert [previous for _, _, previous in received] == [0, 1, 2, 3, 4]
     assert {consumer for consumer, _, _ in received} == {"ledger"}
-    assert OutboxEvent.objects.filter(sent_at__isnull=True).count() == 0
+    assert not OutboxPending.objects.exists()
+    assert OutboxEvent.objects.count() == 5  # the archive stays
     assert frames(queue_prefix, "reporting") == []
 
 
@@ -57,8 +58,8 @@ def test_broker_outage_gives_the_batch_back_and_it_is_resent_in_order(queue_pref
 
     assert down.step() == 0
 
-    rows = list(OutboxEvent.objects.order_by("id"))
-    assert all(r.sent_at is None and r.attempts == 1 and r.claimed_by == "" for r in rows)
+    rows = list(OutboxPending.objects.order_by("id"))
+    assert len(rows) == 3 and all(r.attempts == 1 for r in rows)
     assert "redis" in rows[0].last_error.lower()
     down.ownership.release()
     make_relay(queue_prefix, name="relay-b").run(until_empty=True)
@@ -90,37 +91,76 @@ def test_after_a_failed_send_the_same_relay_stamps_the_retry_correctly(queue_pre
     ]
 
 
-def test_claims_left_by_a_dead_relay_are_taken_over_at_once(queue_prefix: str) -> None:
-    sent = [adjust("A:MUG") for _ in range(4)]
-    OutboxEvent.objects.update(claimed_by="dead-relay", claimed_until=timezone.now() + timedelta(hours=1))
-
-    make_relay(queue_prefix).run(until_empty=True)
-
-    assert [env["id"] for _, env, _ in frames(queue_prefix, "ledger")] == [e.id for e in sent]
-    assert not OutboxEvent.objects.filter(sent_at__isnull=True).exists()
-
-
-def test_a_relay_restarted_under_the_same_name_resends_its_dead_predecessors_batch_first(
+def test_a_relay_killed_between_publishing_and_marking_is_followed_by_a_full_resend_in_order(
     queue_prefix: str,
 ) -> None:
     from events.relay import batches
 
     sent = [adjust("A:MUG") for _ in range(6)]
-    dead = make_relay(queue_prefix, name="relay-a")
+    dead = make_relay(queue_prefix, name="relay-a", batch_size=3)
     dead.ownership.refresh()
-    batches.claim(relay=dead.name, partitions=dead.ownership.owned, limit=3, claim_seconds=300)  # then SIGKILL
-    connections["default"].close()  # its session ends: advisory locks go, claims stay behind
+    first = dead._prepare()
+    assert first is not None
+    dead.transport.send(first.deliveries)  # published, then SIGKILL before batches.mark_sent
+    connections["default"].close()  # its session ends: advisory locks go, the rows are still pending
+    assert batches.backlog()[0] == 6
 
     make_relay(queue_prefix, name="relay-a").run(until_empty=True)
 
-    assert [env["id"] for _, env, _ in frames(queue_prefix, "ledger")] == [e.id for e in sent]
+    # At least once: the unmarked three again (the consumer's inbox drops them), then the rest, all in order.
+    assert [env["id"] for _, env, _ in frames(queue_prefix, "ledger")] == [e.id for e in sent[:3] + sent]
+    assert batches.backlog() == (0, 0.0)
 
 
-def test_a_stopped_relay_leaves_no_heartbeat_or_claims(queue_prefix: str) -> None:
+def test_a_stopped_relay_leaves_no_heartbeat_or_pending_rows(queue_prefix: str) -> None:
     adjust("A:MUG")
     make_relay(queue_prefix).run(until_empty=True)
     assert RelayProcess.objects.count() == 0
-    assert not OutboxEvent.objects.exclude(claimed_until=None).exists()
+    assert not OutboxPending.objects.exists()
+
+
+def test_backlog_reports_pending_rows_and_the_age_of_the_oldest(queue_prefix: str) -> None:
+    from events.relay import batches
+
+    assert batches.backlog() == (0, 0.0)
+    adjust("A:MUG")
+    adjust("B:TEE")
+    OutboxEvent.objects.filter(aggregate_id="A:MUG").update(created_at=timezone.now() - timedelta(seconds=90))
+    count, lag = batches.backlog()
+    assert count == 2 and 90 <= lag < 120
+
+
+@pytest.mark.postgres
+def test_a_pipelined_relay_resends_in_order_after_the_broker_refuses_a_batch_mid_stream(queue_prefix: str) -> None:
+    """On PostgreSQL, run() reads the next batch while one is in flight; a refused batch discards that read."""
+    from events.transports import open_transport
+
+    sent = [adjust(f"W:{i % 3}", delta=i + 1) for i in range(40)]
+    relay = make_relay(queue_prefix, batch_size=5, backoff_max_seconds=0.05)
+    good, dead = relay.transport, open_transport(f"redis://127.0.0.1:{free_port()}/0")
+    calls = 0
+
+    class SecondBatchFails:  # the broker really is unreachable for that one batch: a closed port
+        def send(self, deliveries):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            (dead if calls == 2 else good).send(deliveries)
+
+        def close(self) -> None:
+            good.close()
+
+    relay.transport = SecondBatchFails()
+
+    stats = relay.run(until_empty=True)
+
+    assert stats.failures == 1 and stats.sent == 40
+    received = [(env["subject"], env["sequence"], previous) for _, env, previous in frames(queue_prefix, "ledger")]
+    assert [(s, q) for s, q, _ in received] == [(e.subject, e.sequence) for e in sent]
+    by_aggregate: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
+    for subject, sequence, previous in received:
+        by_aggregate[subject].append((sequence, previous))
+    assert all(pairs == [(n, n - 1) for n in range(1, len(pairs) + 1)] for pairs in by_aggregate.values())
+    assert not OutboxPending.objects.exists()
 
 
 @pytest.mark.postgres

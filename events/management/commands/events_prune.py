@@ -5,14 +5,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from events.conf import get_config
-from events.models import OutboxEvent
+from events.models import OutboxEvent, OutboxPending
 
 
 class Command(BaseCommand):
-    help = "Delete sent outbox rows older than the retention, in bounded batches (unsent rows are never touched)."
+    help = "Delete sent outbox rows created before the retention, in bounded batches (unsent rows are never touched)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--older-than-days", type=float, default=None, help="default: EVENTS RETENTION_DAYS")
@@ -27,8 +28,9 @@ class Command(BaseCommand):
         while True:
             with transaction.atomic():
                 ids = list(
-                    OutboxEvent.objects.filter(sent_at__isnull=False, sent_at__lt=cutoff)
-                    .order_by("id")
+                    OutboxEvent.objects.filter(created_at__lt=cutoff)
+                    .exclude(Exists(OutboxPending.objects.filter(id=OuterRef("id"))))
+                    .order_by("created_at", "id")
                     .values_list("id", flat=True)[:batch_size]
                 )
                 if not ids:

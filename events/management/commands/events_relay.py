@@ -48,7 +48,7 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: relay.stop())
         stop_listening = threading.Event()
         if config.wakeup_redis_url and not options["once"]:
-            listen(config.wakeup_redis_url, config.wakeup_channel, relay.wake, stop_listening)
+            listen(config.wakeup_redis_url, config.wakeup_channel, relay.wake, stop_listening, relay.set_wakeup_live)
         logger.info("relay %s started: broker %s, %d rules", options["name"], config.broker_url, len(router.rules))
         try:
             stats = relay.run(until_empty=options["once"])

@@ -11,7 +11,7 @@ from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
 from events.catalogue import Catalogue
 from events.conf import get_config
-from events.models import OutboxEvent
+from events.models import OutboxEvent, OutboxPending
 from events.replay import ReplayError, ReplayRange, archived_events, check_consumer, replay
 from events.transports import TransportError, open_transport
 
@@ -79,8 +79,10 @@ class Command(BaseCommand):
 
     def _preview(self, selection: ReplayRange, total: int, consumer: str, queue: str) -> None:
         self.stdout.write(f"would replay {total} events to consumer {consumer} (queue {queue})")
-        for event in archived_events(selection)[:PREVIEW]:
-            self.stdout.write(f"  {_describe(event)}")
+        shown = list(archived_events(selection)[:PREVIEW])
+        pending = set(OutboxPending.objects.filter(id__in=[e.id for e in shown]).values_list("id", flat=True))
+        for event in shown:
+            self.stdout.write(f"  {_describe(event, event.id in pending)}")
         if total > PREVIEW:
             self.stdout.write(f"  ... and {total - PREVIEW} more")
 
@@ -103,7 +105,7 @@ class Command(BaseCommand):
         )
 
 
-def _describe(event: OutboxEvent) -> str:
-    sent = f"sent {event.sent_at:%Y-%m-%d %H:%M:%S}" if event.sent_at else "not sent yet"
+def _describe(event: OutboxEvent, pending: bool) -> str:
+    sent = "not sent yet" if pending else "sent"
     where = f"{event.aggregate_type}/{event.aggregate_id}#{event.sequence}"
     return f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.event_type:24} {where}  {event.event_id}  ({sent})"
