@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from events.aws.codec import cloudevent_resources
+
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 _TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -136,8 +138,13 @@ class Envelope:
 
 
 def eventbridge_view(envelope: Mapping[str, Any]) -> dict[str, Any]:
-    """An envelope (as parsed JSON) as EventBridge patterns see it: ``detail-type`` is the type, ``detail`` the data."""
+    """An envelope (as parsed JSON) as EventBridge patterns see it: ``detail-type`` is the type, ``detail`` the data.
+
+    ``resources`` lists the other CloudEvents attributes as AWS will see them (``events.aws.codec``), so a
+    pattern on ``resources`` routes the same locally and on EventBridge.
+    """
     return {
         "version": "0", "id": envelope["id"], "source": envelope["source"], "detail-type": envelope["type"],
-        "time": envelope["time"], "resources": [], "account": "", "region": "", "detail": envelope["data"],
+        "time": envelope["time"], "resources": cloudevent_resources(envelope, {}), "account": "", "region": "",
+        "detail": envelope["data"],
     }  # fmt: skip

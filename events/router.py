@@ -7,8 +7,8 @@
         pattern: {"detail-type": ["order.confirmed", "order.cancelled"]}   # an EventBridge event pattern
         targets:
           - queue: reporting          # a consumer's Celery queue (the consumer's name)
-          - sqs: orders-audit         # an SQS queue name or URL
-          - eventbridge: shop-bus     # an EventBridge bus
+          - sqs: orders-audit         # an SQS queue name or https URL
+          - eventbridge: shop-bus     # an EventBridge bus name or ARN
 
 Patterns are written against the EventBridge view of an event (``source``, ``detail-type``, ``detail``, …), so
 the same file deploys as real EventBridge rules.
@@ -23,9 +23,10 @@ from typing import Any
 
 import yaml
 
+from events.aws.names import event_bus_problem, sqs_queue_problem
 from events.routing import CompiledPattern, InvalidPattern, compile_pattern
 
-TARGET_KINDS = ("queue",)  # "sqs" and "eventbridge" targets arrive with their transports
+TARGET_KINDS = ("queue", "sqs", "eventbridge")
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 __all__ = ["Router", "RulesError", "Rule", "Target", "load_rules"]
@@ -60,6 +61,9 @@ def _target(where: str, raw: Any) -> Target:
         raise RulesError(f"{where}: {kind} needs a name")
     if kind == "queue" and not _NAME.match(name):
         raise RulesError(f"{where}: queue name {name!r} may hold only letters, digits, '.', '_' and '-'")
+    problem = sqs_queue_problem(name) if kind == "sqs" else event_bus_problem(name) if kind == "eventbridge" else None
+    if problem:
+        raise RulesError(f"{where}: {problem}")
     return Target(kind, name)
 
 

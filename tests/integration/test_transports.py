@@ -11,16 +11,26 @@ from typing import Any
 import pytest
 from kombu import Connection, Queue
 
+from events.envelope import Envelope
 from events.transports import Delivery, TransportError, open_transport
-from tests.e2e.processes import free_port
+from tests.e2e.processes import free_port, start_process, wait_for, worker_argv
+from tests.integration.event_factories import body, order_confirmed
+from tests.integration.process_database import ProcessDatabase
 from tests.services import require
 
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+SQS_URL = "sqs://"
+SQS_OPTIONS: dict[str, Any] = {"region": "us-east-1", "wait_time_seconds": 1, "visibility_timeout": 30}
 
 
-@pytest.fixture(params=["redis", "amqp", "filesystem"])
+@pytest.fixture(params=["redis", "amqp", "filesystem", "sqs"])
 def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    if request.param == "redis":
+    if request.param == "sqs":
+        # kombu's SQS transport makes its boto3 client without an endpoint when the URL names no host, so boto3
+        # takes AWS_ENDPOINT_URL (the moto server) from the environment, as it would take a real region's.
+        request.getfixturevalue("moto_endpoint")
+        yield SQS_URL, SQS_OPTIONS
+    elif request.param == "redis":
         require("Redis", "127.0.0.1", 6379)
         yield "redis://127.0.0.1:6379/0", {}
     elif request.param == "amqp":
@@ -87,3 +97,37 @@ def test_an_unreachable_broker_is_a_transport_error_not_a_silent_loss(scheme: st
     transport = open_transport(url, {})
     with pytest.raises(TransportError):
         transport.send(deliveries("nowhere", 1))
+
+
+@pytest.mark.timeout(180)
+def test_a_celery_worker_consumes_what_the_sqs_transport_sends_through_events_deliver(
+    moto_endpoint: str, shared_database: ProcessDatabase, tmp_path: Path
+) -> None:
+    """The relay's SQS transport and a real ``celery worker`` process (kombu's asynchronous SQS client) agree."""
+    queue = f"test-{uuid.uuid4().hex[:10]}-reporting"
+    sku, order = f"SKU-{uuid.uuid4().hex[:8]}", f"order-{uuid.uuid4().hex[:8]}"
+    events = [order_confirmed(1, subject=order, sku=sku, quantity=2)]
+    events.append(Envelope.from_dict({**events[0].to_dict(), "id": str(uuid.uuid4()), "sequence": 2}))
+    transport = open_transport(SQS_URL, SQS_OPTIONS)
+    try:  # sent newest first: the inbox holds the second back until the first is applied
+        transport.send([Delivery(queue, "reporting", e.id, body(e), e.sequence - 1) for e in reversed(events)])
+    finally:
+        transport.close()
+
+    env = shared_database.env(EVENTS_BROKER_URL=SQS_URL)
+    worker = start_process("worker", worker_argv(queue, concurrency=1), env, tmp_path)
+    try:
+        wait_for(
+            "the worker to apply both events",
+            lambda: shared_database.query("SELECT units, orders FROM reporting_skusales WHERE sku = %s", sku)
+            == [(4, 2)],
+            deadline_s=60, progress=worker.log,
+        )  # fmt: skip
+    finally:
+        worker.stop()
+        with Connection(SQS_URL, transport_options=SQS_OPTIONS) as conn:
+            Queue(queue, channel=conn.default_channel).delete()
+    applied = shared_database.query(
+        "SELECT sequence, outcome FROM events_inboxentry WHERE aggregate_id = %s ORDER BY id", order
+    )
+    assert applied == [(1, "handled"), (2, "handled")]
