@@ -29,6 +29,9 @@ class EventsConfig:
     wakeup_redis_url: str | None = None
     wakeup_channel: str = "strangler:outbox"
     queue_prefix: str = ""
+    # AWS: the relay puts each routed event on this bus once (with every consumer's previous sequence) instead
+    # of delivering ``queue:``/``sqs:`` targets itself; the bus holds the same rules (``events_rules deploy``).
+    eventbridge_bus: str | None = None
     partitions: int = 16
     batch_size: int = 1000
     poll_min_seconds: float = 0.005

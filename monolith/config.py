@@ -68,6 +68,7 @@ class Config:
     events_wakeup_redis_url: str | None
     events_queue_prefix: str
     events_broker_dir: Path
+    events_eventbridge_bus: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -96,4 +97,5 @@ class Config:
             events_wakeup_redis_url=environ.get("EVENTS_WAKEUP_REDIS_URL") or None,
             events_queue_prefix=environ.get("EVENTS_QUEUE_PREFIX", ""),
             events_broker_dir=Path(environ.get("EVENTS_BROKER_DIR") or VAR_DIR / "broker"),
+            events_eventbridge_bus=environ.get("EVENTS_EVENTBRIDGE_BUS") or None,
         )

@@ -169,6 +169,8 @@ EVENTS = {
     "QUEUE_PREFIX": CONFIG.events_queue_prefix,
     "RULES_FILE": BASE_DIR / "monolith" / "event_rules.yaml",
     "HANDLERS": "monolith.event_handlers.HANDLERS",
+    # On AWS: publish to this bus (where `events_rules deploy` put the same rules) instead of delivering queues.
+    "EVENTBRIDGE_BUS": CONFIG.events_eventbridge_bus,
 }
 if CONFIG.events_broker_url.startswith("filesystem://"):
     _BROKER_DIR.mkdir(parents=True, exist_ok=True)

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connection, connections
 from prometheus_client import Counter, Gauge
 
+from events.aws.targets import AwsDelivery, AwsTargets
 from events.conf import EventsConfig
 from events.relay import batches
 from events.relay.ownership import Ownership, ownership_for
 from events.relay.previous import PreviousSequences
-from events.relay.routes import Routes
+from events.relay.routes import Routes, consumer_key
 from events.router import Router
 from events.transports import Delivery, Transport, TransportError, open_transport
 
@@ -46,7 +47,8 @@ LAG = Gauge("events_relay_lag_seconds", "Age of the oldest unsent outbox row")
 @dataclass(frozen=True, slots=True)
 class _Batch:
     ids: list[int]
-    deliveries: list[Delivery]
+    deliveries: list[Delivery]  # to consumers' queues on the broker
+    aws: list[AwsDelivery]  # to SQS queues and EventBridge buses
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Relay:
         self._failures_in_row = 0
         self._next_refresh = 0.0
         self._previous = PreviousSequences(self.routes.consumers)
+        self._aws: AwsTargets | None = None
         self.wakeup_live = False  # set by the wake-up listener while it is subscribed: poll rarely then
 
     def stop(self) -> None:
@@ -119,6 +122,8 @@ class Relay:
             finally:
                 self.ownership.release()
                 self.transport.close()
+                if self._aws is not None:
+                    self._aws.close()
         return self.stats
 
     def step(self) -> int:
@@ -136,13 +141,20 @@ class Relay:
 
     def _prepare(self, exclude: Collection[int] = ()) -> _Batch | None:
         rows = batches.read(partitions=self.ownership.owned, limit=self.config.batch_size, exclude=exclude)
-        return _Batch([row.id for row in rows], self._route(rows)) if rows else None
+        return self._route(rows) if rows else None
 
     def _deliver(self, batch: _Batch) -> None:
-        """Publish, then mark sent: only once the broker acknowledged the whole batch. May run in the sender."""
+        """Publish, then mark sent: only once every broker acknowledged the whole batch. May run in the sender."""
         if batch.deliveries:
             self.transport.send(batch.deliveries)
+        if batch.aws:
+            self._aws_targets().send(batch.aws)
         batches.mark_sent(batch.ids)
+
+    def _aws_targets(self) -> AwsTargets:
+        if self._aws is None:
+            self._aws = AwsTargets()
+        return self._aws
 
     def _succeeded(self, batch: _Batch) -> int:
         self._failures_in_row = 0
@@ -152,17 +164,27 @@ class Relay:
         DELIVERIES.inc(len(batch.deliveries))
         return len(batch.ids)
 
-    def _route(self, rows: list[batches.Pending]) -> list[Delivery]:
-        deliveries = []
-        prefix, stamp = self.config.queue_prefix, self._previous.stamp
+    def _route(self, rows: list[batches.Pending]) -> _Batch:
+        deliveries: list[Delivery] = []
+        aws: list[AwsDelivery] = []
+        prefix, stamp, bus = self.config.queue_prefix, self._previous.stamp, self.config.eventbridge_bus
         for row in rows:
+            on_bus: dict[str, int | None] = {}
             for target in self.routes.targets(row.source, row.event_type, row.payload):
-                if target.kind != "queue":
+                consumer = consumer_key(target)
+                if consumer is None:  # an EventBridge bus named in the rules: forwarded as it is
+                    aws.append(AwsDelivery("eventbridge", target.name, row.payload, {}))
                     continue
-                consumer = target.name
                 previous = stamp(consumer, row.aggregate_type, row.aggregate_id, row.sequence)
-                deliveries.append(Delivery(prefix + consumer, consumer, row.event_id, row.payload, previous))
-        return deliveries
+                if bus:
+                    on_bus[consumer] = previous
+                elif target.kind == "queue":
+                    deliveries.append(Delivery(prefix + consumer, consumer, row.event_id, row.payload, previous))
+                else:
+                    aws.append(AwsDelivery("sqs", target.name, row.payload, {consumer: previous}))
+            if on_bus and bus:
+                aws.append(AwsDelivery("eventbridge", bus, row.payload, on_bus))
+        return _Batch([row.id for row in rows], deliveries, aws)
 
     def _database_failed(self, exc: DatabaseError) -> None:
         # A broken connection has lost its advisory locks: own nothing until refresh() proves otherwise.

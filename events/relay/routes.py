@@ -10,8 +10,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from events.aws.names import sqs_queue_name
 from events.envelope import eventbridge_view
 from events.router import Router, Target
+
+
+def consumer_key(target: Target) -> str | None:
+    """Whose order a target's deliveries follow: the consumer a queue or SQS queue feeds (None for a bus)."""
+    if target.kind == "queue":
+        return target.name
+    if target.kind == "sqs":
+        return sqs_queue_name(target.name)
+    return None
+
 
 HEADER_KEYS = frozenset({"version", "source", "detail-type", "account", "region"})
 
@@ -29,12 +40,12 @@ class Routes:
         return self._by_type(source, event_type)
 
     def consumers(self, envelope: dict[str, Any]) -> list[str]:
-        """The consumer queues an envelope (as parsed JSON) is delivered to."""
+        """The consumers an envelope (as parsed JSON) reaches: ``queue:`` names and ``sqs:`` queue names."""
         if self.by_header:
             found = self._by_type(envelope["source"], envelope["type"])
         else:
             found = tuple(self.router.targets(eventbridge_view(envelope)))
-        return [target.name for target in found if target.kind == "queue"]
+        return [key for key in map(consumer_key, found) if key is not None]
 
     def _by_type(self, source: str, event_type: str) -> tuple[Target, ...]:
         key = (source, event_type)
