@@ -36,22 +36,20 @@ def _in(values: Collection[int]) -> tuple[str, list[Any]]:
     return "IN (" + ",".join(["%s"] * len(values)) + ")", list(values)
 
 
-def read(*, partitions: Collection[int], limit: int, exclude: Collection[int] = ()) -> list[Pending]:
-    """Up to ``limit`` pending rows of ``partitions``, oldest first, leaving out ``exclude`` (a batch in flight)."""
+def read(*, partitions: Collection[int], limit: int) -> list[Pending]:
+    """Up to ``limit`` pending rows of ``partitions``, oldest first."""
     if not partitions:
         return []
     in_sql, in_params = _in(sorted(partitions))
+    # The pending ids first, then their outbox rows by primary key: a plain join lets PostgreSQL merge-join
+    # from the start of the outbox, walking the whole archive of sent rows on every batch.
+    pending = "SELECT id FROM events_outboxpending WHERE partition " + in_sql
     sql = (
         "SELECT o.id, o.event_id, o.event_type, o.source, o.aggregate_type, o.aggregate_id, o.sequence, o.payload "
-        "FROM events_outboxpending p JOIN events_outboxevent o ON o.id = p.id WHERE p.partition " + in_sql
+        "FROM (" + pending + " ORDER BY id LIMIT %s) p JOIN events_outboxevent o ON o.id = p.id ORDER BY p.id"
     )
-    params = in_params
-    if exclude:
-        not_in_sql, not_in_params = _in(exclude)
-        sql += " AND NOT (p.id " + not_in_sql + ")"
-        params = [*params, *not_in_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY p.id LIMIT %s", [*params, limit])
+        cursor.execute(sql, [*in_params, limit])
         rows = cursor.fetchall()
     return [Pending(r[0], str(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 

@@ -18,11 +18,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Collection
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 from prometheus_client import Counter, Gauge
 
 from events.aws.targets import AwsDelivery, AwsTargets
@@ -98,11 +96,10 @@ class Relay:
     def run(self, *, until_empty: bool = False) -> RelayStats:
         """Relay until stopped (or, with ``until_empty``, until nothing is left to send)."""
         idle = self.config.poll_min_seconds
-        pipeline = _Pipeline(self) if connection.vendor == "postgresql" else None
         try:
             while not self._stop.is_set():
                 try:
-                    sent = pipeline.step() if pipeline else self.step()
+                    sent = self.step()
                 except DatabaseError as exc:
                     self._database_failed(exc)
                     continue
@@ -116,18 +113,14 @@ class Relay:
                 ceiling = self.config.wakeup_poll_seconds if self.wakeup_live else self.config.poll_max_seconds
                 idle = min(idle * 2, ceiling)
         finally:
-            try:
-                if pipeline:
-                    pipeline.close()  # SIGTERM: the batch in flight is finished (sent and marked) first
-            finally:
-                self.ownership.release()
-                self.transport.close()
-                if self._aws is not None:
-                    self._aws.close()
+            self.ownership.release()
+            self.transport.close()
+            if self._aws is not None:
+                self._aws.close()
         return self.stats
 
     def step(self) -> int:
-        """One read → publish → mark cycle, start to end; returns how many events were sent."""
+        """One read → publish → mark cycle; returns how many events were sent. SIGTERM waits for it to end."""
         self._refresh_ownership()
         batch = self._prepare()
         if batch is None:
@@ -139,12 +132,12 @@ class Relay:
             return 0
         return self._succeeded(batch)
 
-    def _prepare(self, exclude: Collection[int] = ()) -> _Batch | None:
-        rows = batches.read(partitions=self.ownership.owned, limit=self.config.batch_size, exclude=exclude)
+    def _prepare(self) -> _Batch | None:
+        rows = batches.read(partitions=self.ownership.owned, limit=self.config.batch_size)
         return self._route(rows) if rows else None
 
     def _deliver(self, batch: _Batch) -> None:
-        """Publish, then mark sent: only once every broker acknowledged the whole batch. May run in the sender."""
+        """Publish, then mark sent: only once every broker acknowledged the whole batch."""
         if batch.deliveries:
             self.transport.send(batch.deliveries)
         if batch.aws:
@@ -210,13 +203,10 @@ class Relay:
         ceiling = min(self.config.backoff_max_seconds, 0.1 * 2 ** min(self._failures_in_row, 16))
         return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never hammer, never all at once
 
-    def refresh_due(self) -> bool:
-        return time.monotonic() >= self._next_refresh
-
     def _refresh_ownership(self) -> None:
-        if not self.refresh_due():
-            return
         now = time.monotonic()
+        if now < self._next_refresh:
+            return
         before = self.ownership.owned
         self.ownership.refresh()
         if self.ownership.owned != before:
@@ -226,52 +216,3 @@ class Relay:
         count, lag = batches.backlog()
         BACKLOG.set(count)
         LAG.set(lag)
-
-
-class _Pipeline:
-    """On PostgreSQL: read and route the next batch while the previous one is published and marked.
-
-    The sender thread (with its own database connection) handles one batch at a time, in order; the next read
-    leaves out the batch in flight. A failed batch discards the one read meanwhile, and both are read again after
-    the backoff. Ownership is refreshed only with nothing in flight, so a partition never changes hands mid-send.
-    """
-
-    def __init__(self, relay: Relay) -> None:
-        self.relay = relay
-        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-sender")
-        self._inflight: tuple[Future[None], _Batch] | None = None
-
-    def step(self) -> int:
-        done = 0
-        if self._inflight is not None and self.relay.refresh_due():
-            done = self._finish()
-            if done < 0:
-                return 0
-        self.relay._refresh_ownership()
-        batch = self.relay._prepare(exclude=self._inflight[1].ids if self._inflight else ())
-        finished = self._finish()
-        if finished < 0:
-            return 0  # the batch read meanwhile was stamped after a failed one: read it again after the backoff
-        if batch is not None:
-            self._inflight = (self._sender.submit(self.relay._deliver, batch), batch)
-        return done + finished + (len(batch.ids) if batch else 0)
-
-    def _finish(self) -> int:
-        """Wait for the batch in flight: its size, or -1 if the broker refused it (it stays pending)."""
-        if self._inflight is None:
-            return 0
-        future, batch = self._inflight
-        self._inflight = None
-        try:
-            future.result()
-        except TransportError as exc:
-            self.relay._failed(batch.ids, str(exc))
-            return -1
-        return self.relay._succeeded(batch)
-
-    def close(self) -> None:
-        try:
-            self._finish()
-        finally:
-            self._sender.submit(connections.close_all).result()
-            self._sender.shutdown()

@@ -213,7 +213,7 @@ def test_sigterm_lets_the_relay_finish_its_batch_and_leave_cleanly(
     assert "stopped:" in relay.log()
     # Its heartbeat is gone, and the batch in flight was finished: sent and marked, nothing half-done.
     assert query(url, "SELECT count(*) FROM events_relayprocess") == [(0,)]
-    assert 0 < _unsent(url)  # stopped mid-stream (the batch it had read ahead stays pending)
+    assert 0 < _unsent(url)  # it stopped mid-stream: the rest waits, pending, for the next relay
     routed_and_sent = query(
         url,
         f"SELECT count(*) FROM events_outboxevent o WHERE {_SENT} "
