@@ -204,10 +204,11 @@ def test_sigterm_lets_the_relay_finish_its_batch_and_leave_cleanly(
         [sys.executable, str(ROOT / "tests/e2e/produce_order_events.py"), "500", "20"], env=env, cwd=ROOT
     )
     assert producer.returncode == 0
-    # Small batches, so SIGTERM lands mid-stream: with the default batch this backlog is gone in a fraction of
-    # a second.
-    relay = start_process("relay", [*relay_argv("relay-term"), "--batch-size", "20"], env, tmp_path)
-    wait_for("the relay to send a few batches", lambda: _sent(url) >= 100, deadline_s=60, interval=0.02)
+    # Tiny batches, so SIGTERM lands mid-stream: with the default batch this backlog is gone in a fraction of a
+    # second, and even at 20 a batch it sometimes was before the signal arrived.
+    relay = start_process("relay", [*relay_argv("relay-term"), "--batch-size", "5"], env, tmp_path)
+    # The first 500 events are order.placed, which no rule routes: wait until routed ones are going out too.
+    wait_for("the relay to send routed events", lambda: _sent(url) >= 600, deadline_s=60, interval=0.02)
     relay.popen.send_signal(signal.SIGTERM)
     assert relay.popen.wait(timeout=30) == 0
     assert "stopped:" in relay.log()
