@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "events",
+    "strangler_proxy.contrib.django",
     "monolith.core",
     "monolith.catalog",
     "monolith.inventory",

@@ -1,0 +1,1 @@
+"""Integrations of the proxy toolkit with the frameworks it sits in front of."""

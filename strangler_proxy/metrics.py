@@ -1,0 +1,28 @@
+"""Prometheus metrics of the proxy (served by the admin API at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# Latency buckets in seconds, fine at the low end where a proxy's own overhead lives.
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+REQUESTS = Counter(
+    "strangler_proxy_requests", "Requests answered, by group, serving upstream and status class",
+    ["group", "upstream", "status"],
+)  # fmt: skip
+LATENCY = Histogram(
+    "strangler_proxy_upstream_seconds", "Time to the upstream's response headers", ["group", "upstream"],
+    buckets=_BUCKETS,
+)  # fmt: skip
+FALLBACKS = Counter("strangler_proxy_fallbacks", "Safe requests re-served by the monolith", ["group", "reason"])
+SHADOW = Counter(
+    "strangler_proxy_shadow", "Shadow copies by outcome (match, mismatch, skipped, error, dropped, timeout)",
+    ["group", "outcome"],
+)  # fmt: skip
+SHADOW_QUEUE = Gauge("strangler_proxy_shadow_queue", "Shadow copies waiting", ["group"])
+BREAKER = Gauge("strangler_proxy_breaker_open", "1 while the upstream's circuit breaker is open or half-open",
+                ["upstream"])  # fmt: skip
+ROLLBACKS = Counter("strangler_proxy_rollbacks", "Automatic rollbacks to the monolith", ["group"])
+MODE = Gauge("strangler_proxy_group_percent", "Share of buckets (or 100 for service mode) the service serves",
+             ["group", "mode"])  # fmt: skip

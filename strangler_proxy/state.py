@@ -1,0 +1,210 @@
+"""The live state every proxy instance shares: each group's mode and percent, the audit log, stored mismatches.
+
+::
+
+    store = open_store("sqlite:///var/proxy-state.sqlite3")   # or postgres://…
+    store.seed(config.groups.values())          # groups new to the store start as the config says
+    store.groups()                               # {"inventory": GroupState(mode="shadow", percent=0.0, ...)}
+    store.change("inventory", mode=Mode.CANARY, percent=10, reason="ramp", who="ops", automatic=False)
+
+It is the proxy's own database, never the monolith's. Instances poll ``groups()`` (a few rows) every quarter
+second, so a change reaches all of them well within a second. Calls block: the proxy runs them in a thread.
+A change is one transaction: the audit entry records exactly the old and new values it replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from strangler_proxy.model import Group, Mode
+
+
+@dataclass(frozen=True)
+class GroupState:
+    mode: Mode
+    percent: float
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: str
+    who: str
+    group: str
+    old_mode: str
+    new_mode: str
+    old_percent: float
+    new_percent: float
+    reason: str
+    automatic: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class UnknownGroup(KeyError):
+    pass
+
+
+_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS proxy_group_state (name VARCHAR(100) PRIMARY KEY, mode VARCHAR(16) NOT NULL, "
+    "percent DOUBLE PRECISION NOT NULL, updated_at VARCHAR(40) NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS proxy_audit (id {serial}, at VARCHAR(40) NOT NULL, who VARCHAR(100) NOT NULL, "
+    "group_name VARCHAR(100) NOT NULL, old_mode VARCHAR(16) NOT NULL, new_mode VARCHAR(16) NOT NULL, "
+    "old_percent DOUBLE PRECISION NOT NULL, new_percent DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL, "
+    "automatic BOOLEAN NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS proxy_mismatch (id {serial}, at VARCHAR(40) NOT NULL, group_name VARCHAR(100) "
+    "NOT NULL, record TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS proxy_mismatch_group ON proxy_mismatch (group_name, id)",
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SqlStore:
+    """SQLite (``sqlite:///path``) or PostgreSQL (``postgres://…``) through DB-API, one connection, serialised."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        scheme = urlsplit(url).scheme
+        if scheme == "sqlite":
+            path = Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url[len("sqlite://") :])
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn: Any = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._param, self._serial, self._postgres = "?", "INTEGER PRIMARY KEY AUTOINCREMENT", False
+        else:
+            import psycopg
+
+            self._conn = psycopg.connect(url, autocommit=True)
+            self._param, self._serial, self._postgres = "%s", "BIGSERIAL PRIMARY KEY", True
+        with self._lock:
+            for statement in _SCHEMA:
+                self._conn.execute(statement.format(serial=self._serial))
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self._param)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self._lock:
+            self._conn.execute("BEGIN" if self._postgres else "BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._conn.execute(self._sql(sql), tuple(params)).fetchall())
+
+    def seed(self, groups: Iterable[Group]) -> None:
+        """Add groups the store does not know yet, as the config starts them; existing state is kept."""
+        conflict = "ON CONFLICT (name) DO NOTHING"
+        with self._transaction() as conn:
+            for group in groups:
+                conn.execute(
+                    self._sql(f"INSERT INTO proxy_group_state (name, mode, percent, updated_at) VALUES (?, ?, ?, ?) "
+                              f"{conflict}"),
+                    (group.name, str(group.mode), float(group.percent), _now()),
+                )  # fmt: skip
+
+    def groups(self) -> dict[str, GroupState]:
+        rows = self._rows("SELECT name, mode, percent, updated_at FROM proxy_group_state")
+        return {name: GroupState(Mode(mode), float(percent), updated) for name, mode, percent, updated in rows}
+
+    def change(
+        self, group: str, *, mode: Mode | None, percent: float | None, reason: str, who: str, automatic: bool
+    ) -> AuditEntry:
+        """Set a group's mode and/or percent; raises ``UnknownGroup``. Audited even when nothing changes."""
+        lock = " FOR UPDATE" if self._postgres else ""
+        at = _now()
+        with self._transaction() as conn:
+            row = conn.execute(
+                self._sql("SELECT mode, percent FROM proxy_group_state WHERE name = ?" + lock), (group,)
+            ).fetchone()
+            if row is None:
+                raise UnknownGroup(group)
+            old_mode, old_percent = Mode(row[0]), float(row[1])
+            new_mode, new_percent = mode or old_mode, old_percent if percent is None else float(percent)
+            conn.execute(
+                self._sql("UPDATE proxy_group_state SET mode = ?, percent = ?, updated_at = ? WHERE name = ?"),
+                (str(new_mode), new_percent, at, group),
+            )
+            cursor = conn.execute(
+                self._sql(
+                    "INSERT INTO proxy_audit (at, who, group_name, old_mode, new_mode, old_percent, new_percent, "
+                    "reason, automatic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                (at, who, group, str(old_mode), str(new_mode), old_percent, new_percent, reason, automatic),
+            )
+            (entry_id,) = cursor.fetchone()
+        return AuditEntry(int(entry_id), at, who, group, str(old_mode), str(new_mode), old_percent, new_percent,
+                          reason, automatic)  # fmt: skip
+
+    def audit(self, *, group: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        where, params = ("WHERE group_name = ?", [group]) if group else ("", [])
+        rows = self._rows(
+            "SELECT id, at, who, group_name, old_mode, new_mode, old_percent, new_percent, reason, automatic "
+            f"FROM proxy_audit {where} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [AuditEntry(int(r[0]), r[1], r[2], r[3], r[4], r[5], float(r[6]), float(r[7]), r[8], bool(r[9]))
+                for r in rows]  # fmt: skip
+
+    def add_mismatch(self, group: str, record: dict[str, Any], *, keep: int) -> int:
+        """Store a mismatch (already redacted) and trim the group's oldest beyond ``keep``."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                self._sql("INSERT INTO proxy_mismatch (at, group_name, record) VALUES (?, ?, ?) RETURNING id"),
+                (_now(), group, json.dumps(record, separators=(",", ":"))),
+            )
+            (mismatch_id,) = cursor.fetchone()
+            conn.execute(
+                self._sql(
+                    "DELETE FROM proxy_mismatch WHERE group_name = ? AND id <= ("
+                    "SELECT id FROM proxy_mismatch WHERE group_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?)"
+                ),
+                (group, group, keep),
+            )
+        return int(mismatch_id)
+
+    def mismatches(self, *, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, params = ("WHERE group_name = ?", [group]) if group else ("", [])
+        rows = self._rows(
+            f"SELECT id, at, group_name, record FROM proxy_mismatch {where} ORDER BY id DESC LIMIT ?", [*params, limit]
+        )
+        return [{"id": int(r[0]), "at": r[1], "group": r[2], **json.loads(r[3])} for r in rows]
+
+    def mismatch(self, mismatch_id: int) -> dict[str, Any] | None:
+        rows = self._rows("SELECT id, at, group_name, record FROM proxy_mismatch WHERE id = ?", [mismatch_id])
+        return (
+            {"id": int(rows[0][0]), "at": rows[0][1], "group": rows[0][2], **json.loads(rows[0][3])} if rows else None
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def open_store(url: str) -> SqlStore:
+    scheme = urlsplit(url).scheme
+    if scheme in {"sqlite", "postgres", "postgresql"}:
+        return SqlStore(url)
+    raise ValueError(f"state url {url!r}: expected sqlite:///path or postgres://…")
