@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ import uvicorn
 from strangler_proxy.admin import AdminApp
 from strangler_proxy.app import ProxyApp
 from strangler_proxy.config import ConfigError, load_config
+from strangler_proxy.model import AdminToken
 from strangler_proxy.state import open_store
 from strangler_proxy.upstream import CLIENTS
 
@@ -34,11 +36,24 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
+def _dev_token(path: Path) -> tuple[AdminToken, ...]:
+    token = secrets.token_urlsafe(18)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(token + "\n")
+    logger.warning("admin API dev token (also in %s): %s", path, token)
+    return (AdminToken(name="dev", token=token),)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="strangler-proxy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, required=True, help="the proxy's YAML config")
     parser.add_argument("--insecure-dev", action="store_true",
                         help="allow an admin API without a token (local development only)")  # fmt: skip
+    parser.add_argument("--dev-token", type=Path, default=None, metavar="FILE",
+                        help="local development: when the config names no admin token, make one, print it and write "
+                        "it to FILE (mode 0600)")  # fmt: skip
     parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="upstream HTTP client")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
@@ -46,9 +61,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def serve(args: argparse.Namespace) -> None:
     config = load_config(args.config)
+    tokens = config.admin_tokens or (_dev_token(args.dev_token) if args.dev_token else ())
     store = open_store(config.state_url)
     proxy = ProxyApp(config, store, client_factory=CLIENTS[args.client])
-    admin = AdminApp(proxy, config.admin_tokens, insecure=args.insecure_dev)
+    admin = AdminApp(proxy, tokens, insecure=args.insecure_dev)
     host, port = _host_port(config.listen)
     admin_host, admin_port = _host_port(config.admin_listen)
     common = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_config": None, "server_header": False,
