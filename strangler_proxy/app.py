@@ -26,7 +26,7 @@ from strangler_proxy.hygiene import Headers, error_body, forwarded, header_value
 from strangler_proxy.model import Group, KeySource, Mode, ProxyConfig, Side, WritePolicy
 from strangler_proxy.routing import RouteTable
 from strangler_proxy.shadow import ShadowJob, ShadowLane
-from strangler_proxy.state import GroupState, SqlStore
+from strangler_proxy.state import GroupState, StateStore
 from strangler_proxy.upstream import AiohttpUpstream, UpstreamClient, UpstreamError, UpstreamTimeout
 from strangler_proxy.window import Window, evaluate
 
@@ -94,7 +94,7 @@ class ProxyApp:
     def __init__(
         self,
         config: ProxyConfig,
-        store: SqlStore,
+        store: StateStore,
         *,
         client_factory: Callable[[Any], UpstreamClient] = AiohttpUpstream,
     ) -> None:

@@ -2,7 +2,7 @@
 
 ::
 
-    store = open_store("sqlite:///var/proxy-state.sqlite3")   # or postgres://…
+    store = open_store("sqlite:///var/proxy-state.sqlite3")   # or postgres://…, redis://…/0?prefix=…
     store.seed(config.groups.values())          # groups new to the store start as the config says
     store.groups()                               # {"inventory": GroupState(mode="shadow", percent=0.0, ...)}
     store.change("inventory", mode=Mode.CANARY, percent=10, reason="ramp", who="ops", automatic=False)
@@ -203,8 +203,116 @@ class SqlStore:
             self._conn.close()
 
 
-def open_store(url: str) -> SqlStore:
+# change(): read the old values, write the new ones and append the audit entry, atomically.
+_CHANGE = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return nil end
+local old = cjson.decode(raw)
+local new = {mode = ARGV[2] ~= '' and ARGV[2] or old.mode, percent = ARGV[3] ~= '' and tonumber(ARGV[3]) or old.percent,
+             updated_at = ARGV[4]}
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(new))
+local id = redis.call('INCR', KEYS[3])
+local entry = cjson.encode({id = id, at = ARGV[4], who = ARGV[5], group = ARGV[1], old_mode = old.mode,
+  new_mode = new.mode, old_percent = old.percent, new_percent = new.percent, reason = ARGV[6],
+  automatic = ARGV[7] == '1'})
+redis.call('LPUSH', KEYS[2], entry)
+return entry
+"""
+
+
+class RedisStore:
+    """Redis (``redis://host:port/db?prefix=…``): a hash of group states, a list for the audit log, and one list of
+    mismatch ids per group (plus one for all) pointing at one key per mismatch."""
+
+    def __init__(self, url: str) -> None:
+        from urllib.parse import parse_qs
+
+        import redis
+
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        self.prefix = query.pop("prefix", ["strangler-proxy:"])[0]
+        rest = "&".join(f"{k}={v[-1]}" for k, v in query.items())
+        self._redis: Any = redis.Redis.from_url(
+            parts._replace(query=rest).geturl(), socket_timeout=5, decode_responses=True
+        )
+        self._change = self._redis.register_script(_CHANGE)
+
+    def _key(self, name: str) -> str:
+        return self.prefix + name
+
+    def seed(self, groups: Iterable[Group]) -> None:
+        pipe = self._redis.pipeline()
+        for group in groups:
+            state = {"mode": str(group.mode), "percent": float(group.percent), "updated_at": _now()}
+            pipe.hsetnx(self._key("groups"), group.name, json.dumps(state))
+        pipe.execute()
+
+    def groups(self) -> dict[str, GroupState]:
+        raw = self._redis.hgetall(self._key("groups"))
+        found = {name: json.loads(value) for name, value in raw.items()}
+        return {n: GroupState(Mode(v["mode"]), float(v["percent"]), v["updated_at"]) for n, v in found.items()}
+
+    def change(
+        self, group: str, *, mode: Mode | None, percent: float | None, reason: str, who: str, automatic: bool
+    ) -> AuditEntry:
+        keys = [self._key("groups"), self._key("audit"), self._key("audit:id")]
+        args = [group, str(mode) if mode else "", "" if percent is None else repr(float(percent)), _now(), who, reason,
+                "1" if automatic else "0"]  # fmt: skip
+        raw = self._change(keys=keys, args=args)
+        if raw is None:
+            raise UnknownGroup(group)
+        return _audit_entry(json.loads(raw))
+
+    def audit(self, *, group: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        entries = [_audit_entry(json.loads(raw)) for raw in self._redis.lrange(self._key("audit"), 0, -1)]
+        return [e for e in entries if group is None or e.group == group][:limit]
+
+    def add_mismatch(self, group: str, record: dict[str, Any], *, keep: int) -> int:
+        mismatch_id = int(self._redis.incr(self._key("mismatch:id")))
+        body = json.dumps({"id": mismatch_id, "at": _now(), "group": group, **record}, separators=(",", ":"))
+        pipe = self._redis.pipeline()
+        pipe.set(self._key(f"mismatch:{mismatch_id}"), body)
+        pipe.lpush(self._key(f"mismatches:{group}"), mismatch_id)
+        pipe.lpush(self._key("mismatches"), mismatch_id)
+        pipe.lrange(self._key(f"mismatches:{group}"), keep, -1)
+        *_, dropped = pipe.execute()
+        if dropped:
+            pipe = self._redis.pipeline()
+            pipe.ltrim(self._key(f"mismatches:{group}"), 0, keep - 1)
+            for old in dropped:
+                pipe.delete(self._key(f"mismatch:{old}"))
+                pipe.lrem(self._key("mismatches"), 1, old)
+            pipe.execute()
+        return mismatch_id
+
+    def mismatches(self, *, group: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        ids = self._redis.lrange(self._key(f"mismatches:{group}" if group else "mismatches"), 0, limit - 1)
+        bodies = self._redis.mget([self._key(f"mismatch:{i}") for i in ids]) if ids else []
+        return [json.loads(body) for body in bodies if body]
+
+    def mismatch(self, mismatch_id: int) -> dict[str, Any] | None:
+        body = self._redis.get(self._key(f"mismatch:{mismatch_id}"))
+        return json.loads(body) if body else None
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def _audit_entry(raw: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        int(raw["id"]), raw["at"], raw["who"], raw["group"], raw["old_mode"], raw["new_mode"],
+        float(raw["old_percent"]), float(raw["new_percent"]), raw["reason"], bool(raw["automatic"]),
+    )  # fmt: skip
+
+
+StateStore = SqlStore | RedisStore
+
+
+def open_store(url: str) -> StateStore:
     scheme = urlsplit(url).scheme
     if scheme in {"sqlite", "postgres", "postgresql"}:
         return SqlStore(url)
-    raise ValueError(f"state url {url!r}: expected sqlite:///path or postgres://…")
+    if scheme in {"redis", "rediss"}:
+        return RedisStore(url)
+    raise ValueError(f"state url {url!r}: expected sqlite:///path, postgres://… or redis://…")
