@@ -68,7 +68,10 @@ async def serve(args: argparse.Namespace) -> None:
     host, port = _host_port(config.listen)
     admin_host, admin_port = _host_port(config.admin_listen)
     common = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_config": None, "server_header": False,
-              "date_header": False, "timeout_keep_alive": 30}  # fmt: skip
+              "date_header": False, "timeout_keep_alive": 30,
+              # The proxy writes X-Forwarded-* itself: uvicorn must not replace the client's address with what
+              # the client claims in its own X-Forwarded-For.
+              "proxy_headers": False}  # fmt: skip
     public = uvicorn.Server(uvicorn.Config(proxy, host=host, port=port, lifespan="on", **common))  # type: ignore[arg-type]
     private = uvicorn.Server(uvicorn.Config(admin, host=admin_host, port=admin_port, lifespan="off", **common))  # type: ignore[arg-type]
     logger.info("proxy on http://%s:%d, admin on http://%s:%d, state %s, %d groups", host, port, admin_host,

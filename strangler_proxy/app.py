@@ -314,6 +314,11 @@ class ProxyApp:
         safe = method in SAFE_METHODS
         breaker = self.breakers[group.service]
         if not breaker.allow():
+            # A refusal while open counts as a service error: the failures that opened the breaker would
+            # otherwise be all the window ever sees, and a dead service would never be rolled back. (Refusals
+            # while half-open only wait for the trial's verdict.)
+            if breaker.state == "open":
+                self.windows[group.name].record_service(False, 0.0)
             if safe:
                 metrics.FALLBACKS.labels(group.name, "breaker_open").inc()
                 await self._serve(group, self.config.monolith, method, target, headers, body, rid, send)
