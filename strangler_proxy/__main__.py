@@ -23,10 +23,10 @@ import uvicorn
 
 from strangler_proxy.admin import AdminApp
 from strangler_proxy.app import ProxyApp
+from strangler_proxy.clients import CLIENTS
 from strangler_proxy.config import ConfigError, load_config
 from strangler_proxy.model import AdminToken
 from strangler_proxy.state import open_store
-from strangler_proxy.upstream import CLIENTS
 
 logger = logging.getLogger("strangler_proxy")
 
@@ -54,7 +54,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dev-token", type=Path, default=None, metavar="FILE",
                         help="local development: when the config names no admin token, make one, print it and write "
                         "it to FILE (mode 0600)")  # fmt: skip
-    parser.add_argument("--client", choices=sorted(CLIENTS), default="aiohttp", help="upstream HTTP client")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="auto",
+                        help="upstream client (auto: the lean HTTP/1.1 one for http, aiohttp for https)")  # fmt: skip
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
 

@@ -27,7 +27,7 @@ from strangler_proxy.model import Group, KeySource, Mode, ProxyConfig, Side, Wri
 from strangler_proxy.routing import RouteTable
 from strangler_proxy.shadow import ShadowJob, ShadowLane
 from strangler_proxy.state import GroupState, StateStore
-from strangler_proxy.upstream import AiohttpUpstream, UpstreamClient, UpstreamError, UpstreamTimeout
+from strangler_proxy.upstream import UpstreamClient, UpstreamError, UpstreamTimeout
 from strangler_proxy.window import Window, evaluate
 
 logger = logging.getLogger("strangler_proxy")
@@ -96,11 +96,14 @@ class ProxyApp:
         config: ProxyConfig,
         store: StateStore,
         *,
-        client_factory: Callable[[Any], UpstreamClient] = AiohttpUpstream,
+        client_factory: Callable[[Any], UpstreamClient] | None = None,
     ) -> None:
         self.config, self.store = config, store
         self.table = RouteTable(config.groups)
-        self.clients = {name: client_factory(upstream) for name, upstream in config.upstreams.items()}
+        from strangler_proxy.clients import auto
+
+        factory = client_factory or auto
+        self.clients = {name: factory(upstream) for name, upstream in config.upstreams.items()}
         self.breakers = {
             name: CircuitBreaker(upstream.breaker, trial_timeout=upstream.connect_timeout + upstream.read_timeout)
             for name, upstream in config.upstreams.items()

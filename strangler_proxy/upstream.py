@@ -10,7 +10,9 @@
 timeout); any status, 5xx included, is a response. The request target is sent exactly as received (no
 re-encoding), ``Host`` is the upstream's own, nothing is decompressed and no header is added.
 
-aiohttp is the default because it costs far less CPU per request than httpx here (docs/benchmarks.md, "Proxy").
+Implementations: ``strangler_proxy.h1client.H1Upstream`` (the default for http upstreams), aiohttp (https, and
+``--client aiohttp``) and httpx (``--client httpx``); ``strangler_proxy.clients`` picks one. The default is
+chosen by measurement (docs/benchmarks.md, "Proxy").
 """
 
 from __future__ import annotations
@@ -164,6 +166,3 @@ class HttpxUpstream:
 
     async def close(self) -> None:
         await self._client.aclose()
-
-
-CLIENTS: dict[str, Callable[[Upstream], UpstreamClient]] = {"aiohttp": AiohttpUpstream, "httpx": HttpxUpstream}
