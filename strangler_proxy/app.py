@@ -48,12 +48,13 @@ class TooLarge(Exception):
 class _Body:
     """The request body: buffered (bounded) when someone needs it, otherwise streamed through."""
 
-    def __init__(self, receive: Receive, limit: int, *, streamable: bool) -> None:
+    def __init__(self, receive: Receive, limit: int, *, streamable: bool, empty: bool = False) -> None:
         # Only a body of declared length is streamed: a chunked one is buffered (bounded) so that the limit
         # can answer 413 and the upstream gets a Content-Length (WSGI servers may ignore chunked bodies).
         self._receive, self._limit, self._streamable = receive, limit, streamable
-        self.buffered: bytes | None = None
-        self._consumed = False
+        # No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 §6.3).
+        self.buffered: bytes | None = b"" if empty else None
+        self._consumed = empty
 
     async def buffer(self) -> bytes:
         if self.buffered is None:
@@ -199,7 +200,9 @@ class ProxyApp:
             return
         query = scope.get("query_string", b"")
         target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
-        body = _Body(receive, self.config.max_body_bytes, streamable=length is not None)
+        chunked = header_value(headers, "transfer-encoding") is not None
+        body = _Body(receive, self.config.max_body_bytes, streamable=length is not None,
+                     empty=length is None and not chunked)  # fmt: skip
         try:
             await self._route(scope, method, target, headers, body, rid, send)
         except TooLarge:
@@ -260,11 +263,11 @@ class ProxyApp:
         try:
             response = await self.clients[upstream].send(method, target, headers, await body.for_upstream())
         except UpstreamError as exc:
-            metrics.REQUESTS.labels(label, upstream, "error").inc()
+            metrics.count_request(label, upstream, "error")
             await _upstream_error(send, exc, upstream, rid)
             return None
-        metrics.LATENCY.labels(label, upstream).observe(time.perf_counter() - started)
-        metrics.REQUESTS.labels(label, upstream, f"{response.status // 100}xx").inc()
+        metrics.observe_latency(label, upstream, time.perf_counter() - started)
+        metrics.count_request(label, upstream, f"{response.status // 100}xx")
         return await self._relay(response, upstream, method, rid, send, tee=tee)
 
     async def _relay(self, response: Any, upstream: str, method: str, rid: str, send: Send, *, tee: int = 0
@@ -276,18 +279,29 @@ class ProxyApp:
             out.append((b"x-strangler-upstream", upstream.encode()))
         kept: list[bytes] = []
         size, truncated = 0, False
+        chunks = response.chunks
         try:
             await send({"type": "http.response.start", "status": response.status, "headers": out})
-            async for chunk in response.chunks:
+            # With a Content-Length the last chunk is known when it arrives and carries more_body=False: one
+            # write fewer per response, and no chunk is held back (streams and long polls flow as they come).
+            length = header_value(response.headers, "content-length")
+            remaining = int(length) if length is not None and length.isdigit() and method != "HEAD" else -1
+            finished = False
+            async for chunk in chunks:
                 if tee:
                     if size + len(chunk) <= tee:
                         kept.append(chunk)
                         size += len(chunk)
                     else:
                         truncated = True
-                if method != "HEAD":
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if method == "HEAD":
+                    continue
+                if remaining >= 0:
+                    remaining -= len(chunk)
+                    finished = remaining <= 0
+                await send({"type": "http.response.body", "body": chunk, "more_body": not finished})
+            if not finished:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         except UpstreamError as exc:  # the headers are out: all that is left is to cut the response short
             logger.warning("%s broke off its response to %s: %s", upstream, rid, exc)
             return None
@@ -343,7 +357,7 @@ class ProxyApp:
         except UpstreamError as exc:
             breaker.record_failure()
             self._record_service(group, ok=False, started=started)
-            metrics.REQUESTS.labels(group.name, group.service, "error").inc()
+            metrics.count_request(group.name, group.service, "error")
             if safe:
                 metrics.FALLBACKS.labels(group.name, "timeout" if isinstance(exc, UpstreamTimeout) else
                                          "unreachable").inc()  # fmt: skip
@@ -354,8 +368,8 @@ class ProxyApp:
         failed = response.status >= 500
         (breaker.record_failure if failed else breaker.record_success)()
         self._record_service(group, ok=not failed, started=started)
-        metrics.LATENCY.labels(group.name, group.service).observe(time.perf_counter() - started)
-        metrics.REQUESTS.labels(group.name, group.service, f"{response.status // 100}xx").inc()
+        metrics.observe_latency(group.name, group.service, time.perf_counter() - started)
+        metrics.count_request(group.name, group.service, f"{response.status // 100}xx")
         if failed and safe:
             await response.release()
             metrics.FALLBACKS.labels(group.name, f"status_{response.status}").inc()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 # Latency buckets in seconds, fine at the low end where a proxy's own overhead lives.
@@ -26,3 +28,25 @@ BREAKER = Gauge("strangler_proxy_breaker_open", "1 while the upstream's circuit 
 ROLLBACKS = Counter("strangler_proxy_rollbacks", "Automatic rollbacks to the monolith", ["group"])
 MODE = Gauge("strangler_proxy_group_percent", "Share of buckets (or 100 for service mode) the service serves",
              ["group", "mode"])  # fmt: skip
+
+
+# The request path's metrics, through cached children: prometheus_client's labels() takes a lock and builds a
+# key on every call.
+_REQUEST_CHILDREN: dict[tuple[str, str, str], Any] = {}
+_LATENCY_CHILDREN: dict[tuple[str, str], Any] = {}
+
+
+def count_request(group: str, upstream: str, status: str) -> None:
+    key = (group, upstream, status)
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUESTS.labels(group, upstream, status)
+    child.inc()
+
+
+def observe_latency(group: str, upstream: str, seconds: float) -> None:
+    key = (group, upstream)
+    child = _LATENCY_CHILDREN.get(key)
+    if child is None:
+        child = _LATENCY_CHILDREN[key] = LATENCY.labels(group, upstream)
+    child.observe(seconds)
