@@ -110,7 +110,8 @@ class _Connection(asyncio.Protocol):
         while self.write_paused and self.transport is not None:
             self.drained = asyncio.get_running_loop().create_future()
             try:
-                await asyncio.wait_for(self.drained, timeout)
+                async with asyncio.timeout(timeout):
+                    await self.drained
             except TimeoutError:
                 raise UpstreamTimeout("timed out sending the body: the upstream stopped reading") from None
             finally:
@@ -180,7 +181,8 @@ class _Connection(asyncio.Protocol):
                 raise self.error
             self.waiter = asyncio.get_running_loop().create_future()
             try:
-                await asyncio.wait_for(self.waiter, timeout)
+                async with asyncio.timeout(timeout):
+                    await self.waiter
             except TimeoutError:
                 raise UpstreamTimeout("timed out reading the body") from None
             finally:
@@ -276,7 +278,8 @@ class H1Upstream:
                 assert isinstance(body, AsyncIterable)
                 await _write_streamed(connection, body, declared, read_timeout)
             try:
-                await asyncio.wait_for(connection.head, read_timeout)
+                async with asyncio.timeout(read_timeout):  # no task per wait, unlike wait_for
+                    await connection.head
             except TimeoutError:
                 raise UpstreamTimeout("timed out waiting for the response") from None
         except _Stale:
@@ -343,9 +346,8 @@ class H1Upstream:
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _, protocol = await asyncio.wait_for(
-                loop.create_connection(_Connection, self._host, self._port), self.upstream.connect_timeout
-            )
+            async with asyncio.timeout(self.upstream.connect_timeout):
+                _, protocol = await loop.create_connection(_Connection, self._host, self._port)
         except TimeoutError:
             raise UpstreamTimeout("timed out connecting") from None
         except OSError as exc:
