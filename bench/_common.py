@@ -6,6 +6,8 @@ import argparse
 import contextlib
 import os
 import platform
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,3 +57,18 @@ def cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "?"
+
+
+def stop_group(proc: subprocess.Popen[bytes], deadline_s: float) -> None:
+    """SIGTERM the process group ``proc`` leads, SIGKILL it after ``deadline_s``, then reap any stragglers."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=deadline_s)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    with contextlib.suppress(ProcessLookupError):  # workers a master left behind
+        os.killpg(proc.pid, signal.SIGKILL)

@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench._common import stop_group
+
 ROOT = Path(__file__).resolve().parents[1]
 STOP_DEADLINE_S = 20.0  # above gunicorn's graceful_timeout (10 s)
 PR_SET_PDEATHSIG = 1
@@ -73,17 +75,7 @@ class Children:
         return path.read_text(errors="replace")[-tail:] if path.exists() else ""
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        with contextlib.suppress(ProcessLookupError):  # workers a master left behind
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc, STOP_DEADLINE_S)
         if proc in self.procs:
             self.procs.remove(proc)
 

@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -252,15 +251,9 @@ class Children:
         return text[-tail:] if tail else text
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_DEADLINE_S)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        from bench._common import stop_group  # here: this file also runs as a script, without the repo on sys.path
+
+        stop_group(proc, STOP_DEADLINE_S)
 
     def stop_all(self) -> None:
         for proc in self.procs:

@@ -10,22 +10,12 @@ import pytest
 
 from strangler_proxy.model import Rollback
 from strangler_proxy.window import LATENCY_RELATIVE_ERROR, Window, WindowStats, evaluate
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.unit.fake_clock import FakeClock
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(5000.0)
 
 
 def exact_p99(samples: list[float]) -> float:
