@@ -130,6 +130,9 @@ class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
 
 
+CACHE_SIZE = 10_000  # remembered (method, path) answers; the cache starts over when full
+
+
 class RouteTable:
     """The groups' routes in config order; the first route that matches wins.
 
@@ -151,8 +154,26 @@ class RouteTable:
         for entry in entries:
             self._insert(entry)
         self._freeze(self._root, ())
+        # Without header conditions a match depends on (method, path) alone: remembered, bounded, since the same
+        # paths come back again and again. (RouteMatch values are never mutated by callers.)
+        self._cacheable = not any(entry.headers for entry in entries)
+        self._cache: dict[tuple[str, str], RouteMatch | None] = {}
 
     def match(self, method: str, path: str, headers: Mapping[str, str]) -> RouteMatch | None:
+        if not self._cacheable:
+            return self._match(method, path, headers)
+        key = (method, path)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        found = self._match(method, path, headers)
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key] = found
+        return found
+
+    def _match(self, method: str, path: str, headers: Mapping[str, str]) -> RouteMatch | None:
         if has_dot_segments(path):
             return None
         lowered: dict[str, str] | None = None

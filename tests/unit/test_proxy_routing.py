@@ -158,3 +158,19 @@ def test_index_keeps_config_order_across_literal_prefixes() -> None:
 def test_route_table_refuses_a_bad_pattern() -> None:
     with pytest.raises(ValueError, match="unknown converter"):
         RouteTable({"g": _group("g", Route(path="/a/<nope:x>/"))})
+
+
+def test_answers_are_remembered_per_method_and_path_and_stay_right() -> None:
+    table = RouteTable({"g": _group("g", Route(path="/a/<int:n>/", methods=("GET",)))})
+    first = table.match("GET", "/a/1/", {})
+    assert first is not None and first.params == {"n": 1}
+    assert table.match("GET", "/a/1/", {}) is first  # from the cache
+    assert table.match("POST", "/a/1/", {}) is None and table.match("GET", "/a/2/", {}).params == {"n": 2}  # type: ignore[union-attr]
+
+
+def test_tables_with_header_conditions_are_never_answered_from_the_cache() -> None:
+    route = Route(path="/a/", methods=("GET",), headers=(("x-client", "mobile"),))
+    table = RouteTable({"g": _group("g", route)})
+    assert table.match("GET", "/a/", {"X-Client": "mobile"}) is not None
+    assert table.match("GET", "/a/", {"X-Client": "web"}) is None
+    assert table.match("GET", "/a/", {"x-client": "mobile"}) is not None
