@@ -63,6 +63,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     tokens = config.admin_tokens or (_dev_token(args.dev_token) if args.dev_token else ())
+    if not tokens and not args.insecure_dev:  # refused before anything is opened or written
+        raise ValueError("the admin API needs a token: admin.tokens in the config or STRANGLER_ADMIN_TOKEN")
     store = open_store(config.state_url)
     proxy = ProxyApp(config, store, client_factory=CLIENTS[args.client])
     admin = AdminApp(proxy, tokens, insecure=args.insecure_dev)

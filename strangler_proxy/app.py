@@ -21,6 +21,7 @@ from typing import Any
 from strangler_proxy import metrics
 from strangler_proxy.breaker import CircuitBreaker
 from strangler_proxy.buckets import choose_side, sticky_key
+from strangler_proxy.clients import auto
 from strangler_proxy.diff import Comparison, Exchange
 from strangler_proxy.hygiene import Headers, error_body, forwarded, header_value, request_id, strip_hop_by_hop
 from strangler_proxy.model import Group, KeySource, Mode, ProxyConfig, Side, WritePolicy
@@ -101,8 +102,6 @@ class ProxyApp:
     ) -> None:
         self.config, self.store = config, store
         self.table = RouteTable(config.groups)
-        from strangler_proxy.clients import auto
-
         factory = client_factory or auto
         self.clients = {name: factory(upstream) for name, upstream in config.upstreams.items()}
         self.breakers = {
