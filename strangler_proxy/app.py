@@ -23,7 +23,15 @@ from strangler_proxy.breaker import CircuitBreaker
 from strangler_proxy.buckets import choose_side, sticky_key
 from strangler_proxy.clients import auto
 from strangler_proxy.diff import Comparison, Exchange
-from strangler_proxy.hygiene import Headers, error_body, forwarded, header_value, request_id, strip_hop_by_hop
+from strangler_proxy.hygiene import (
+    SAFE_METHODS,
+    Headers,
+    error_body,
+    forwarded,
+    header_value,
+    request_id,
+    strip_hop_by_hop,
+)
 from strangler_proxy.model import Group, KeySource, Mode, ProxyConfig, Side, WritePolicy
 from strangler_proxy.routing import RouteTable
 from strangler_proxy.shadow import ShadowJob, ShadowLane
@@ -37,7 +45,6 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 POLL_SECONDS = 0.25  # how often the live state is read: a change reaches every instance within a second
 ROLLBACK_CHECK_SECONDS = 0.5
 
@@ -59,11 +66,7 @@ class _Body:
 
     async def buffer(self) -> bytes:
         if self.buffered is None:
-            parts, size = [], 0
-            async for chunk in self._stream():
-                parts.append(chunk)
-                size += len(chunk)
-            self.buffered = b"".join(parts)
+            self.buffered = b"".join([chunk async for chunk in self._stream()])
         return self.buffered
 
     async def _stream(self) -> AsyncIterator[bytes]:
@@ -189,13 +192,13 @@ class ProxyApp:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         method = scope["method"]
         if not raw_path.startswith(b"/"):  # absolute-form or "*": nothing may steer the proxy elsewhere
-            await _error(send, 400, "bad_request_target", "The request target must be a path.", rid, None)
+            await _error(send, 400, "bad_request_target", "The request target must be a path.", rid)
             return
         length = header_value(headers, "content-length")
         if length is not None and (not length.isdigit() or int(length) > self.config.max_body_bytes):
             status, code = (413, "request_too_large") if length.isdigit() else (400, "bad_content_length")
             await _error(send, status, code, "The request body is too large." if status == 413 else
-                         "Content-Length is not a number.", rid, None)  # fmt: skip
+                         "Content-Length is not a number.", rid)  # fmt: skip
             return
         query = scope.get("query_string", b"")
         target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
@@ -205,7 +208,7 @@ class ProxyApp:
         try:
             await self._route(scope, method, target, headers, body, rid, send)
         except TooLarge:
-            await _error(send, 413, "request_too_large", "The request body is too large.", rid, None)
+            await _error(send, 413, "request_too_large", "The request body is too large.", rid)
         except ConnectionResetError:
             return
 
@@ -345,7 +348,6 @@ class ProxyApp:
                     "service_unavailable",
                     f"The {group.name} service is unavailable; the request was not sent.",
                     rid,
-                    None,
                 )
             return  # fmt: skip
         if safe:
@@ -424,7 +426,7 @@ def _json_or_none(body: bytes | None) -> Any:
         return None
 
 
-async def _error(send: Send, status: int, code: str, message: str, rid: str, upstream: str | None) -> None:
+async def _error(send: Send, status: int, code: str, message: str, rid: str) -> None:
     body = error_body(code, message)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                (b"x-request-id", rid.encode())]  # fmt: skip
@@ -434,7 +436,6 @@ async def _error(send: Send, status: int, code: str, message: str, rid: str, ups
 
 async def _upstream_error(send: Send, exc: UpstreamError, upstream: str, rid: str) -> None:
     if isinstance(exc, UpstreamTimeout):
-        await _error(send, 504, "upstream_timeout", f"The {upstream} upstream did not answer in time.", rid, upstream)
+        await _error(send, 504, "upstream_timeout", f"The {upstream} upstream did not answer in time.", rid)
     else:
-        await _error(send, 502, "upstream_unreachable", f"The {upstream} upstream could not be reached.", rid,
-                     upstream)  # fmt: skip
+        await _error(send, 502, "upstream_unreachable", f"The {upstream} upstream could not be reached.", rid)

@@ -28,13 +28,12 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from strangler_proxy.hygiene import Headers
+from strangler_proxy.hygiene import SAFE_METHODS, Headers
 from strangler_proxy.model import Upstream
 from strangler_proxy.upstream import Body, UpstreamResponse, UpstreamTimeout, UpstreamUnreachable
 
 IDLE_SECONDS = 2.0
 HIGH_WATER = 256 * 1024  # unread body bytes before the socket is paused
-SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _DROP = frozenset({"content-length", "transfer-encoding", "host", "connection"})
 
 
@@ -246,7 +245,7 @@ class H1Upstream:
                 connection = await self._connection()
                 return await self._exchange(connection, method, target, headers, body, read_timeout)
             except _Stale:
-                if method not in SAFE or not isinstance(body, bytes | None):
+                if method not in SAFE_METHODS or not isinstance(body, bytes | None):
                     raise UpstreamUnreachable(
                         "the upstream closed an idle connection as the request went out"
                     ) from None
