@@ -8,6 +8,9 @@ audit log. Errors use the project's JSON error shape.
 
     GET   /routes                      groups: live mode and percent, routes, sticky key, breaker, window stats
     PATCH /routes/{group}              {"mode": "canary", "percent": 10, "reason": "ramp to 10%"}
+                                       {"mode": "service", ...} on a group with a cutover section: the write
+                                       barrier (strangler_proxy.cutover), answered with {"cutover": {pause_ms, ...}}
+                                       {"held": false, "reason": ...}: clear a hold an interrupted cut-over left
     GET   /audit?group=&limit=
     GET   /mismatches?group=&limit=    newest first, summaries
     GET   /mismatches/{id}             both responses, the request, the diff
@@ -21,15 +24,18 @@ import asyncio
 import hmac
 import json
 import math
+import os
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from strangler_proxy.app import ProxyApp, Receive, Scope, Send
+from strangler_proxy.app import ProxyApp, Scope, Send
+from strangler_proxy.body import Receive
+from strangler_proxy.cutover import CutoverBarrier, CutoverError
 from strangler_proxy.hygiene import error_body
-from strangler_proxy.model import AdminToken, Mode
+from strangler_proxy.model import AdminToken, Group, Mode
 from strangler_proxy.state import UnknownGroup
 
 MAX_BODY = 16_384
@@ -43,10 +49,19 @@ class AdminError(Exception):
 
 
 class AdminApp:
-    def __init__(self, proxy: ProxyApp, tokens: tuple[AdminToken, ...], *, insecure: bool = False) -> None:
+    def __init__(
+        self,
+        proxy: ProxyApp,
+        tokens: tuple[AdminToken, ...],
+        *,
+        insecure: bool = False,
+        cutover: CutoverBarrier | None = None,
+    ) -> None:
         if not tokens and not insecure:
             raise ValueError("the admin API needs a token: admin.tokens in the config or STRANGLER_ADMIN_TOKEN")
         self.proxy = proxy
+        # The internal token is read when a cut-over starts, so that it can be provided without a restart.
+        self.cutover = cutover or CutoverBarrier(proxy, env=os.environ)
         self._tokens = [(t.name, t.token.encode()) for t in tokens]
         self._insecure = insecure and not tokens
 
@@ -103,13 +118,7 @@ class AdminApp:
                 raise AdminError(404, "unknown_group", f"No group named {name!r}.")
             if method == "GET":
                 return _json(200, self._group(name))
-            change = _parse_change(await _read_json(receive))
-            try:
-                entry = await asyncio.to_thread(store.change, name, who=who, automatic=False, **change)
-            except UnknownGroup:
-                raise AdminError(404, "unknown_group", f"No group named {name!r}.") from None
-            self.proxy._apply(await asyncio.to_thread(store.groups))
-            return _json(200, {"group": self._group(name), "audit": entry.to_json()})
+            return await self._patch(self.proxy.config.groups[name], _parse_change(await _read_json(receive)), who)
         if path == "/audit":
             _allow(method, "GET")
             group = _group_filter(query, self.proxy)
@@ -131,17 +140,51 @@ class AdminApp:
             return _json(200, record)
         raise AdminError(404, "not_found", f"No admin endpoint {path}.")
 
+    async def _patch(self, group: Group, change: dict[str, Any], who: str) -> tuple[int, bytes, str]:
+        store, name = self.proxy.store, group.name
+        current = (await asyncio.to_thread(store.groups)).get(name)
+        if current is None:
+            raise AdminError(404, "unknown_group", f"No group named {name!r}.")
+        if self.cutover.running(name):
+            raise AdminError(409, "cutover_in_progress", f"A cut-over of {name} is running; try again when it is done.")
+        if current.held and "held" not in change:
+            message = (f"{name} is held: a cut-over is running on another instance, or an interrupted one left the "
+                       'hold (clear it with {"held": false, "reason": ...}).')  # fmt: skip
+            raise AdminError(409, "cutover_in_progress", message)
+        if not current.held and "held" in change:
+            raise AdminError(409, "not_held", f"{name} is not held; there is nothing to clear.")
+        if change["mode"] is Mode.SERVICE and group.cutover is not None and current.mode is not Mode.SERVICE:
+            try:
+                done = await self.cutover.run(group, percent=change["percent"], reason=change["reason"], who=who)
+            except CutoverError as exc:
+                raise AdminError(exc.status, exc.code, exc.message, exc.details) from None
+            cutover = {"pause_ms": done.pause_ms, "position": done.position}
+            return _json(200, {"group": self._group(name), "audit": done.entry.to_json(), "cutover": cutover})
+        if "held" in change:
+            change["reason"] += " (hold cleared by hand)"
+        try:
+            entry = await asyncio.to_thread(store.change, name, who=who, automatic=False, **change)
+        except UnknownGroup:
+            raise AdminError(404, "unknown_group", f"No group named {name!r}.") from None
+        self.proxy._apply(await asyncio.to_thread(store.groups))
+        return _json(200, {"group": self._group(name), "audit": entry.to_json()})
+
     def _group(self, name: str) -> dict[str, Any]:
         proxy = self.proxy
         group, state = proxy.config.groups[name], proxy.live.get(name)
         stats = proxy.windows[name].snapshot()
-        sticky = group.sticky
-        key = {"from": str(sticky.source), "name": sticky.name, "default": str(sticky.default)} if sticky else None
+        sticky, cutover = group.sticky, group.cutover
         return {
             "name": name, "service": group.service,
             "mode": str(state.mode) if state else str(group.mode), "percent": state.percent if state else group.percent,
+            "held": state.held if state else False,
             "updated_at": state.updated_at if state else None,
-            "sticky": key,
+            "sticky": {"default": str(sticky.default), "keys": [
+                {"from": str(k.source), "name": k.name, "embedded": k.embedded} for k in sticky.keys
+            ]} if sticky else None,
+            "writes": str(group.writes),
+            "cutover": {"capability": cutover.capability, "timeout": cutover.timeout,
+                        "hold_timeout": cutover.hold_timeout} if cutover else None,
             "routes": [{"path": r.path, "methods": list(r.methods)} for r in group.routes],
             "breaker": proxy.breakers[group.service].state,
             "window": {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(stats).items()},
@@ -193,12 +236,17 @@ async def _read_json(receive: Receive) -> Any:
 def _parse_change(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise AdminError(400, "invalid_change", "Send a JSON object with mode, percent and reason.")
-    unknown = sorted(set(body) - {"mode", "percent", "reason"})
+    unknown = sorted(set(body) - {"mode", "percent", "reason", "held"})
     if unknown:
         raise AdminError(400, "invalid_change", f"Unknown fields: {', '.join(unknown)}.", {"unknown": unknown})
     mode, percent, reason = body.get("mode"), body.get("percent"), body.get("reason")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 1000:
         raise AdminError(400, "invalid_change", "reason is required: a non-empty string of at most 1000 characters.")
+    if "held" in body:
+        if body["held"] is not False or mode is not None or percent is not None:
+            message = 'held can only be cleared, alone: {"held": false, "reason": ...} (a cut-over sets it).'
+            raise AdminError(400, "invalid_change", message)
+        return {"mode": None, "percent": None, "held": False, "reason": reason.strip()}
     if mode is None and percent is None:
         raise AdminError(400, "invalid_change", "Change mode, percent or both.")
     if mode is not None and mode not in {m.value for m in Mode}:

@@ -5,7 +5,9 @@ sticky bucket of the business key); forward with hop-by-hop headers removed and 
 the answer back. Safe methods the service fails (unreachable, timeout, 5xx, breaker open) are served by the
 monolith instead; unsafe ones are never re-sent. In shadow mode the monolith answers and a copy goes to the
 service afterwards (``strangler_proxy.shadow``). Service outcomes and shadow comparisons feed a sliding window
-per group; crossing a threshold rolls the group back to the monolith, audited.
+per group; crossing a threshold rolls the group back to the monolith, audited. While a cut-over holds a group
+(``strangler_proxy.hold``), its unsafe requests wait for the new state; a ``writes: at-cutover`` group's unsafe
+requests stay on the monolith until mode ``service``.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strangler_proxy import metrics
+from strangler_proxy.body import Receive, RequestBody, TooLarge
 from strangler_proxy.breaker import CircuitBreaker
-from strangler_proxy.buckets import choose_side, sticky_key
 from strangler_proxy.clients import auto
 from strangler_proxy.diff import Comparison, Exchange
+from strangler_proxy.hold import Hold, Parked
 from strangler_proxy.hygiene import (
     SAFE_METHODS,
     Headers,
@@ -32,67 +35,22 @@ from strangler_proxy.hygiene import (
     request_id,
     strip_hop_by_hop,
 )
-from strangler_proxy.model import Group, KeySource, Mode, ProxyConfig, Side, WritePolicy
-from strangler_proxy.routing import RouteTable
+from strangler_proxy.model import Group, Mode, ProxyConfig, Side, WritePolicy, Writes
+from strangler_proxy.ownership import side_for_bucket, side_for_cutover_writes
+from strangler_proxy.routing import RouteMatch, RouteTable
 from strangler_proxy.shadow import ShadowJob, ShadowLane
 from strangler_proxy.state import GroupState, StateStore
+from strangler_proxy.sticky import request_bucket
 from strangler_proxy.upstream import UpstreamClient, UpstreamError, UpstreamTimeout
 from strangler_proxy.window import Window, evaluate
 
 logger = logging.getLogger("strangler_proxy")
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 POLL_SECONDS = 0.25  # how often the live state is read: a change reaches every instance within a second
 ROLLBACK_CHECK_SECONDS = 0.5
-
-
-class TooLarge(Exception):
-    pass
-
-
-class _Body:
-    """The request body: buffered (bounded) when someone needs it, otherwise streamed through."""
-
-    def __init__(self, receive: Receive, limit: int, *, streamable: bool, empty: bool = False) -> None:
-        # Only a body of declared length is streamed: a chunked one is buffered (bounded) so that the limit
-        # can answer 413 and the upstream gets a Content-Length (WSGI servers may ignore chunked bodies).
-        self._receive, self._limit, self._streamable = receive, limit, streamable
-        # No Content-Length and no Transfer-Encoding: HTTP/1.1 says there is no body (RFC 9112 §6.3).
-        self.buffered: bytes | None = b"" if empty else None
-        self._consumed = empty
-
-    async def buffer(self) -> bytes:
-        if self.buffered is None:
-            self.buffered = b"".join([chunk async for chunk in self._stream()])
-        return self.buffered
-
-    async def _stream(self) -> AsyncIterator[bytes]:
-        if self._consumed:
-            raise RuntimeError("the request body was already streamed")
-        self._consumed = True
-        size = 0
-        while True:
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                raise ConnectionResetError("client went away")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._limit:
-                raise TooLarge
-            if chunk:
-                yield chunk
-            if not message.get("more_body", False):
-                return
-
-    async def for_upstream(self) -> bytes | AsyncIterator[bytes] | None:
-        if self.buffered is None and not self._streamable:
-            await self.buffer()
-        if self.buffered is not None:
-            return self.buffered or None
-        return self._stream()
 
 
 class ProxyApp:
@@ -115,6 +73,7 @@ class ProxyApp:
             breaker.on_change = self._breaker_changed(name)
         self.windows = {name: Window(group.rollback.window_seconds) for name, group in config.groups.items()}
         self.live: dict[str, GroupState] = {}
+        self.holds = {name: Hold(name) for name in config.groups}
         self._lanes: dict[str, ShadowLane] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -147,6 +106,8 @@ class ProxyApp:
                     100.0 if state.mode == Mode.SERVICE else state.percent if state.mode == Mode.CANARY else 0.0
                 )
         self.live = {name: states[name] for name in self.config.groups if name in states}
+        for name, hold in self.holds.items():  # after self.live: a released request routes by the new state
+            hold.update(name in self.live and self.live[name].held)
 
     async def _poll(self) -> None:
         while True:
@@ -203,8 +164,8 @@ class ProxyApp:
         query = scope.get("query_string", b"")
         target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
         chunked = header_value(headers, "transfer-encoding") is not None
-        body = _Body(receive, self.config.max_body_bytes, streamable=length is not None,
-                     empty=length is None and not chunked)  # fmt: skip
+        body = RequestBody(receive, self.config.max_body_bytes, streamable=length is not None,
+                           empty=length is None and not chunked)  # fmt: skip
         try:
             await self._route(scope, method, target, headers, body, rid, send)
         except TooLarge:
@@ -213,15 +174,24 @@ class ProxyApp:
             return
 
     async def _route(
-        self, scope: Scope, method: str, target: str, headers: Headers, body: _Body, rid: str, send: Send
+        self, scope: Scope, method: str, target: str, headers: Headers, body: RequestBody, rid: str, send: Send
     ) -> None:
         # Routes match the path as sent (percent-encoded), never the decoded one: "/a%2Fb" is not "/a/b".
         match = self.table.match(method, target.partition("?")[0], dict(headers))
         group = match.group if match else None
+        outgoing = self._outgoing(scope, headers, rid)
+        if group is not None and method not in SAFE_METHODS and self.holds[group.name].held:
+            await body.buffer()  # within the limit, before parking: a released request is sent at once
+            parked = await self.holds[group.name].park(group.hold_timeout, body.disconnected())
+            if parked is Parked.GONE:
+                return
+            if parked is Parked.TIMED_OUT:
+                message = f"Writes to {group.name} are held for a cut-over; try again shortly."
+                await _error(send, 503, "writes_held", message, rid)
+                return
         state = self.live.get(group.name) if group else None
         mode = state.mode if state else Mode.MONOLITH
-        outgoing = self._outgoing(scope, headers, rid)
-        if group is None or state is None or mode == Mode.MONOLITH:
+        if group is None or match is None or state is None or mode == Mode.MONOLITH:
             await self._serve(None, self.config.monolith, method, target, outgoing, body, rid, send)
             return
         if mode == Mode.SHADOW:
@@ -229,21 +199,29 @@ class ProxyApp:
             return
         side = Side.SERVICE
         if mode == Mode.CANARY:
-            sticky = group.sticky
-            key = None
-            if sticky is not None:
-                if sticky.source == KeySource.JSON:
-                    await body.buffer()
-                key = sticky_key(
-                    sticky, headers=dict(headers), cookies=header_value(headers, "cookie"),
-                    query=scope.get("query_string", b"").decode("latin-1"), params=match.params if match else {},
-                    json_body=lambda: _json_or_none(body.buffered),
-                )  # fmt: skip
-            side = choose_side(mode, state.percent, key, sticky.default if sticky else Side.MONOLITH)
+            side = await self._canary_side(group, state, method, scope, headers, match, body)
         if side == Side.MONOLITH:
             await self._serve(group, self.config.monolith, method, target, outgoing, body, rid, send)
         else:
             await self._serve_service(group, method, target, outgoing, body, rid, send)
+
+    async def _canary_side(
+        self, group: Group, state: GroupState, method: str, scope: Scope, headers: Headers, match: RouteMatch,
+        body: RequestBody,
+    ) -> Side:  # fmt: skip
+        if group.writes is Writes.AT_CUTOVER and method not in SAFE_METHODS:
+            return side_for_cutover_writes(state)
+        sticky = group.sticky
+        if sticky is None:
+            return side_for_bucket(state, None)
+        if sticky.reads_json:
+            await body.buffer()
+        bucket = request_bucket(
+            sticky, headers=dict(headers), cookies=header_value(headers, "cookie"),
+            query=scope.get("query_string", b"").decode("latin-1"), params=match.params,
+            json_body=lambda: _json_or_none(body.buffered),
+        )  # fmt: skip
+        return side_for_bucket(state, bucket, default=sticky.default)
 
     def _outgoing(self, scope: Scope, headers: Headers, rid: str) -> Headers:
         client = scope.get("client")
@@ -256,7 +234,7 @@ class ProxyApp:
     # --- serving --------------------------------------------------------------------------------------------
 
     async def _serve(
-        self, group: Group | None, upstream: str, method: str, target: str, headers: Headers, body: _Body,
+        self, group: Group | None, upstream: str, method: str, target: str, headers: Headers, body: RequestBody,
         rid: str, send: Send, *, tee: int = 0,
     ) -> Exchange | None:  # fmt: skip
         """Forward to ``upstream`` and stream the answer; with ``tee``, also return it (body bounded by tee)."""
@@ -312,7 +290,7 @@ class ProxyApp:
         return Exchange(response.status, tuple(response.headers), b"".join(kept), truncated) if tee else None
 
     async def _serve_shadowed(
-        self, group: Group, method: str, target: str, headers: Headers, body: _Body, rid: str, send: Send
+        self, group: Group, method: str, target: str, headers: Headers, body: RequestBody, rid: str, send: Send
     ) -> None:
         policy = group.shadow
         eligible = (method in SAFE_METHODS or policy.writes == WritePolicy.DRY_RUN) and (
@@ -328,7 +306,7 @@ class ProxyApp:
             self._lanes[group.name].offer(ShadowJob(method, target, headers, request_body, monolith, rid))
 
     async def _serve_service(
-        self, group: Group, method: str, target: str, headers: Headers, body: _Body, rid: str, send: Send
+        self, group: Group, method: str, target: str, headers: Headers, body: RequestBody, rid: str, send: Send
     ) -> None:
         safe = method in SAFE_METHODS
         breaker = self.breakers[group.service]
@@ -393,7 +371,7 @@ class ProxyApp:
             await asyncio.sleep(ROLLBACK_CHECK_SECONDS)
             for name, group in self.config.groups.items():
                 state = self.live.get(name)
-                if state is None or state.mode == Mode.MONOLITH:
+                if state is None or state.mode == Mode.MONOLITH or state.held:  # a held group: the barrier decides
                     continue
                 reason = evaluate(self.windows[name].snapshot(), group.rollback)
                 if reason is not None:

@@ -29,8 +29,11 @@ import yaml
 from strangler_proxy.config_fields import (
     Invalid,
     Node,
+    Parser,
     boolean,
+    capability,
     enum,
+    env_name,
     header_name,
     host_port,
     http_url,
@@ -47,6 +50,7 @@ from strangler_proxy.config_fields import (
 from strangler_proxy.model import (
     AdminToken,
     Breaker,
+    Cutover,
     Group,
     KeySource,
     Mode,
@@ -56,8 +60,10 @@ from strangler_proxy.model import (
     ShadowPolicy,
     Side,
     Sticky,
+    StickyKey,
     Upstream,
     WritePolicy,
+    Writes,
 )
 from strangler_proxy.routing import CompiledPath, compile_path
 
@@ -250,6 +256,8 @@ def _group(name: str, node: Node, upstreams: Mapping[str, Upstream], monolith: s
             "mode": enum(Mode),
             "percent": number(low=0, high=100),
             "sticky": lambda n: n,  # parsed below, once the routes are known
+            "writes": enum(Writes),
+            "cutover": _cutover,
             "shadow": _shadow,
             "rollback": _rollback,
         },
@@ -305,27 +313,66 @@ def _headers(node: Node) -> tuple[tuple[str, str], ...]:
     return tuple(pairs.items())
 
 
+_KEY_SPEC: dict[str, Parser] = {"from": enum(KeySource), "name": string, "embedded": boolean}
+
+
 def _sticky(node: Node, routes: tuple[Route, ...]) -> Sticky:
-    fields = read(
-        node,
-        {"from": enum(KeySource), "name": string, "default": enum(Side)},
-        required=("from", "name"),
-    )
-    source: KeySource = fields.pop("from")
-    name_node = Node(f"{node.path}.name", fields["name"])
+    """``{default, keys: [{from, name, embedded}, ...]}`` or the single-key form ``{from, name, embedded, default}``."""
+    children = node.mapping()
+    if "keys" in children:
+        mixed = next((key for key in _KEY_SPEC if key in children), None)
+        if mixed is not None:
+            raise Invalid(children[mixed].path, "give either keys or the single key's from/name, not both")
+        fields = read(node, {"keys": lambda n: n, "default": enum(Side)}, required=("keys",))
+        items = fields.pop("keys").items()
+        if not items:
+            raise Invalid(f"{node.path}.keys", "must list at least one key")
+        keys = tuple(_sticky_key(child, routes) for child in items)
+    else:
+        if "from" not in children and "name" not in children:
+            raise Invalid(f"{node.path}.keys", "is required (or the single-key form: from and name)")
+        spec: dict[str, Parser] = {**_KEY_SPEC, "default": enum(Side), "keys": lambda n: n}  # keys: listed as allowed
+        fields = read(node, spec, required=("from", "name"))
+        keys = (_sticky_key(node, routes, fields),)
+        fields = {k: v for k, v in fields.items() if k == "default"}
+    seen: dict[tuple[KeySource, str], int] = {}
+    for index, key in enumerate(keys):
+        earlier = seen.setdefault((key.source, key.name), index)
+        if earlier != index:
+            raise Invalid(f"{node.path}.keys[{index}]", f"is the same key as {node.path}.keys[{earlier}]")
+    return Sticky(keys=keys, **fields)
+
+
+def _sticky_key(node: Node, routes: tuple[Route, ...], fields: dict[str, Any] | None = None) -> StickyKey:
+    if fields is None:
+        fields = read(node, _KEY_SPEC, required=("from", "name"))
+    source: KeySource = fields["from"]
+    name, name_path = fields["name"], f"{node.path}.name"
     if source is KeySource.HEADER:
-        fields["name"] = header_name(name_node)
-    elif source is KeySource.JSON and not all(fields["name"].split(".")):
-        raise Invalid(name_node.path, "must be a dotted path of field names, e.g. customer.id")
-    elif source is KeySource.PATH:
-        for index, route in enumerate(routes):
-            if fields["name"] not in compile_path(route.path).parameters:
-                group_path = node.path.rsplit(".", 1)[0]
-                raise Invalid(
-                    name_node.path,
-                    f"path parameter {fields['name']!r} is missing from {group_path}.routes[{index}] ({route.path})",
-                )
-    return Sticky(source=source, **fields)
+        name = header_name(Node(name_path, name))
+    elif source is KeySource.JSON and not all(name.split(".")):
+        raise Invalid(name_path, "must be a dotted path of field names, e.g. customer.id")
+    elif source is KeySource.PATH and not any(name in compile_path(route.path).parameters for route in routes):
+        # A path key is absent on routes without that parameter (the next key is tried there); in none of them
+        # it could never be present, which is a typo.
+        group_path = node.path.rpartition(".sticky")[0]  # the last one: a group name may hold ".sticky"
+        raise Invalid(name_path, f"path parameter {name!r} is in none of {group_path}.routes")
+    return StickyKey(source=source, name=name, embedded=fields.get("embedded", False))
+
+
+def _cutover(node: Node) -> Cutover:
+    return Cutover(
+        **read(
+            node,
+            {
+                "capability": capability,
+                "timeout": number(positive=True),
+                "hold_timeout": number(positive=True),
+                "token_env": env_name,
+            },
+            required=("capability",),
+        )
+    )
 
 
 def _header_list(node: Node) -> tuple[str, ...]:

@@ -17,7 +17,9 @@ __all__ = [
     "Node",
     "Parser",
     "boolean",
+    "capability",
     "enum",
+    "env_name",
     "header_name",
     "host_port",
     "http_url",
@@ -39,6 +41,8 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 _HOST_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
 _JSON_PATH = re.compile(r"\$(?:\.[^.\[\]]+|\[(?:[0-9]+|\*)\])*")
+_CAPABILITY = re.compile(r"[A-Za-z0-9_-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _STATE_SCHEMES = ("sqlite", "postgres", "postgresql", "redis", "rediss")
 
 
@@ -196,4 +200,21 @@ def json_path(node: Node) -> str:
     value = string(node)
     if not _JSON_PATH.fullmatch(value):
         raise Invalid(node.path, "must be a JSON path like $.a.b, $.items[0] or $.items[*].id")
+    return value
+
+
+def capability(node: Node) -> str:
+    """A capability's name as it appears in an internal URL path: letters, digits, '_' and '-'."""
+    value = string(node)
+    if not _CAPABILITY.fullmatch(value):
+        raise Invalid(node.path, "must hold only letters, digits, _ and - (it is part of a URL path)")
+    return value
+
+
+def env_name(node: Node) -> str:
+    value = string(node)
+    if not _ENV_NAME.fullmatch(value):
+        raise Invalid(
+            node.path, "must be an environment variable name: letters, digits and _, not starting with a digit"
+        )
     return value

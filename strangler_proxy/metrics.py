@@ -26,6 +26,21 @@ SHADOW_QUEUE = Gauge("strangler_proxy_shadow_queue", "Shadow copies waiting", ["
 BREAKER = Gauge("strangler_proxy_breaker_open", "1 while the upstream's circuit breaker is open or half-open",
                 ["upstream"])  # fmt: skip
 ROLLBACKS = Counter("strangler_proxy_rollbacks", "Automatic rollbacks to the monolith", ["group"])
+HELD = Gauge("strangler_proxy_group_held", "1 while the group's unsafe requests are held (a cut-over)", ["group"])
+HELD_REQUESTS = Counter(
+    "strangler_proxy_held_requests", "Unsafe requests parked by a hold, by outcome (released, timed_out, gone)",
+    ["group", "outcome"],
+)  # fmt: skip
+HOLD_SECONDS = Histogram(
+    "strangler_proxy_hold_seconds", "How long each hold lasted, as this instance saw it", ["group"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)  # fmt: skip
+CUTOVERS = Counter("strangler_proxy_cutovers", "Cut-overs run by this instance, by outcome (done, aborted)",
+                   ["group", "outcome"])  # fmt: skip
+CUTOVER_PAUSE = Gauge(
+    "strangler_proxy_cutover_pause_seconds", "Writes held by the group's last completed cut-over (hold set to cleared)",
+    ["group"],
+)  # fmt: skip
 MODE = Gauge("strangler_proxy_group_percent", "Share of buckets (or 100 for service mode) the service serves",
              ["group", "mode"])  # fmt: skip
 

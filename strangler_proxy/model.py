@@ -11,13 +11,22 @@
         service: inventory                       # the upstream that takes over from the monolith
         mode: shadow                             # initial mode; the live one is in the state store
         percent: 0
-        sticky: {from: header, name: X-Customer-Id, default: monolith}
+        sticky:                                  # the first key present in the request picks the bucket
+          default: monolith                      # where a request without any key goes in canary mode
+          keys:
+            - {from: path, name: sku}
+            - {from: path, name: reservation_id, embedded: true}   # an id minted by record_ids.mint_record_id
+        writes: at-cutover                       # unsafe methods stay on the monolith until mode service
+        cutover: {capability: inventory, timeout: 30, hold_timeout: 10}
         shadow: {writes: skip, sample_rate: 1.0, queue: 1000, timeout: 2,
                  ignore_paths: ["$.updated_at", "$.items[*].etag"], ignore_headers: [date, server]}
         rollback: {window_seconds: 60, min_requests: 50, error_rate: 0.05, p99_ms: 800, mismatch_rate: 0.02}
         routes:
           - {path: "/api/stock/<str:sku>/", methods: [GET]}
           - {path: "/api/stock/reservations/", methods: [POST], headers: {X-Client: mobile}}
+          - {path: "/api/stock/reservations/<uuid:reservation_id>/", methods: [GET]}
+
+The single-key form ``sticky: {from: header, name: X-Customer-Id, default: monolith}`` is one key.
 """
 
 from __future__ import annotations
@@ -46,6 +55,13 @@ class Side(StrEnum):
     SERVICE = "service"
 
 
+class Writes(StrEnum):
+    """Where a group's unsafe methods go before cut-over."""
+
+    FOLLOW = "follow"  # like reads: by the canary's buckets
+    AT_CUTOVER = "at-cutover"  # the monolith in every mode but service (the capability's writes move as a whole)
+
+
 class WritePolicy(StrEnum):
     SKIP = "skip"  # unsafe methods are never shadowed
     DRY_RUN = "dry-run"  # shadowed with X-Strangler-Shadow: 1; the service runs them and rolls back
@@ -68,10 +84,33 @@ class Upstream:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Sticky:
+class StickyKey:
     source: KeySource
-    name: str
-    default: Side = Side.MONOLITH  # where a request without the key goes in canary mode
+    name: str  # header (lower case), cookie, query or path parameter name; a dotted path for json
+    embedded: bool = False  # the value is a record id carrying its bucket (strangler_proxy.record_ids)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sticky:
+    keys: tuple[StickyKey, ...]  # tried in order: the first one present in the request picks the bucket
+    default: Side = Side.MONOLITH  # where a request without any key goes in canary mode
+
+    @property
+    def reads_json(self) -> bool:
+        return any(key.source is KeySource.JSON for key in self.keys)
+
+
+DEFAULT_HOLD_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cutover:
+    """The write barrier of ``PATCH /routes/{group} {"mode": "service"}`` (docs/extraction.md, "Write barrier")."""
+
+    capability: str  # in the monolith's fence URL: /internal/ownership/<capability>/fence
+    timeout: float = 30.0  # seconds for the fence and the service's catch-up together
+    hold_timeout: float = DEFAULT_HOLD_TIMEOUT  # seconds an unsafe request may stay parked before it gets 503
+    token_env: str = "STRANGLER_INTERNAL_TOKEN"  # the variable holding the internal bearer token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,8 +149,14 @@ class Group:
     mode: Mode = Mode.MONOLITH  # initial mode (the state store holds the live one)
     percent: float = 0.0  # initial canary percent, 0..100
     sticky: Sticky | None = None
+    writes: Writes = Writes.FOLLOW
+    cutover: Cutover | None = None
     shadow: ShadowPolicy = field(default_factory=ShadowPolicy)
     rollback: Rollback = field(default_factory=Rollback)
+
+    @property
+    def hold_timeout(self) -> float:
+        return self.cutover.hold_timeout if self.cutover else DEFAULT_HOLD_TIMEOUT
 
 
 @dataclass(frozen=True, kw_only=True)

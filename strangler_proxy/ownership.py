@@ -10,7 +10,11 @@ which side writes a record. This reader gives them the same answer from the same
     view = OwnershipView("sqlite:///var/proxy-state.sqlite3")
     view.owner("payment", key=str(order_id))          # Side.MONOLITH or Side.SERVICE, for a new record
     view.owner_of_record("payment", payment_id)       # the side that owns an existing record
-    view.owner("inventory")                           # a capability moved as a whole (inventory writes)
+    view.owner("inventory", key=sku)                  # reads follow the canary by key
+    view.owner_of_writes("inventory")                 # a capability whose writes move at cut-over
+
+The rule is the proxy's own: ``side_for_bucket`` is ``buckets.choose_side`` over the live state, and
+``side_for_cutover_writes`` is what the proxy does with unsafe requests of a ``writes: at-cutover`` group.
 
 Without a store (``OwnershipView(None)``) everything is owned by the monolith: a monolith run without the proxy.
 """
@@ -22,26 +26,29 @@ import time
 import uuid
 from collections.abc import Callable
 
-from strangler_proxy.buckets import bucket_of, in_canary
+from strangler_proxy.buckets import bucket_of, choose_side
 from strangler_proxy.model import Mode, Side
 from strangler_proxy.record_ids import embedded_bucket
 from strangler_proxy.state import GroupState, StateStore, open_store
 
-__all__ = ["OwnershipView", "side_for_bucket"]
+__all__ = ["OwnershipView", "side_for_bucket", "side_for_cutover_writes"]
 
 
-def side_for_bucket(state: GroupState | None, bucket: int | None) -> Side:
-    """The owning side for a record of ``bucket`` (None: no bucket, a legacy record or a whole capability).
+def side_for_bucket(state: GroupState | None, bucket: int | None, *, default: Side = Side.MONOLITH) -> Side:
+    """The owning side for a record (or request) of ``bucket``; None is no bucket: a legacy record, a request
+    without a key, a whole capability.
 
-    Mode ``service`` owns everything; ``canary`` owns the buckets inside its percent; otherwise the monolith.
+    Mode ``service`` owns everything; ``canary`` owns the buckets inside its percent (all at 100%, none at 0%)
+    and gives ``default`` what has no bucket; otherwise the monolith.
     """
-    if state is None or state.mode in (Mode.MONOLITH, Mode.SHADOW):
+    if state is None:
         return Side.MONOLITH
-    if state.mode is Mode.SERVICE or state.percent >= 100:
-        return Side.SERVICE
-    if bucket is None:
-        return Side.MONOLITH
-    return Side.SERVICE if in_canary(bucket, state.percent) else Side.MONOLITH
+    return choose_side(state.mode, state.percent, bucket, default)
+
+
+def side_for_cutover_writes(state: GroupState | None) -> Side:
+    """Who takes the writes of a ``writes: at-cutover`` capability: the service only once it is in mode service."""
+    return Side.SERVICE if state is not None and state.mode is Mode.SERVICE else Side.MONOLITH
 
 
 class OwnershipView:
@@ -84,6 +91,10 @@ class OwnershipView:
     def owner_of_record(self, group: str, record_id: uuid.UUID | str) -> Side:
         """The side that owns a record whose id was minted with its bucket (legacy ids: as a whole)."""
         return side_for_bucket(self.state(group), embedded_bucket(record_id))
+
+    def owner_of_writes(self, group: str) -> Side:
+        """The side that takes writes of a capability whose writes move at cut-over (inventory)."""
+        return side_for_cutover_writes(self.state(group))
 
     def close(self) -> None:
         with self._lock:

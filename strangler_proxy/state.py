@@ -6,10 +6,13 @@
     store.seed(config.groups.values())          # groups new to the store start as the config says
     store.groups()                               # {"inventory": GroupState(mode="shadow", percent=0.0, ...)}
     store.change("inventory", mode=Mode.CANARY, percent=10, reason="ramp", who="ops", automatic=False)
+    store.hold("inventory", True)                # park the group's writes on every instance (the cut-over barrier)
 
 It is the proxy's own database, never the monolith's. Instances poll ``groups()`` (a few rows) every quarter
 second, so a change reaches all of them well within a second. Calls block: the proxy runs them in a thread.
 A change is one transaction: the audit entry records exactly the old and new values it replaced.
+
+A state database made by an earlier version (without the ``held`` column) is upgraded in place when opened.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class GroupState:
     mode: Mode
     percent: float
     updated_at: str
+    held: bool = False  # the group's unsafe requests are parked (a cut-over is running)
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,12 @@ class UnknownGroup(KeyError):
     pass
 
 
+# Columns added since the first version, as (table, column, definition): added in place when missing.
+_ADDED_COLUMNS = [("proxy_group_state", "held", "BOOLEAN NOT NULL DEFAULT FALSE")]
+
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS proxy_group_state (name VARCHAR(100) PRIMARY KEY, mode VARCHAR(16) NOT NULL, "
-    "percent DOUBLE PRECISION NOT NULL, updated_at VARCHAR(40) NOT NULL)",
+    "percent DOUBLE PRECISION NOT NULL, updated_at VARCHAR(40) NOT NULL, held BOOLEAN NOT NULL DEFAULT FALSE)",
     "CREATE TABLE IF NOT EXISTS proxy_audit (id {serial}, at VARCHAR(40) NOT NULL, who VARCHAR(100) NOT NULL, "
     "group_name VARCHAR(100) NOT NULL, old_mode VARCHAR(16) NOT NULL, new_mode VARCHAR(16) NOT NULL, "
     "old_percent DOUBLE PRECISION NOT NULL, new_percent DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL, "
@@ -95,6 +102,26 @@ class SqlStore:
         with self._lock:
             for statement in _SCHEMA:
                 self._conn.execute(statement.format(serial=self._serial))
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        for table, column, definition in _ADDED_COLUMNS:
+            if self._postgres:
+                found = self._conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = %s AND column_name = %s",
+                    (table, column),
+                ).fetchone()
+                if found is None:  # IF NOT EXISTS: another instance may be upgrading at the same moment
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
+                continue
+            names = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})").fetchall()}
+            if column not in names:
+                try:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                except sqlite3.OperationalError as exc:  # another instance added it since we looked
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", self._param)
@@ -126,13 +153,36 @@ class SqlStore:
                 )  # fmt: skip
 
     def groups(self) -> dict[str, GroupState]:
-        rows = self._rows("SELECT name, mode, percent, updated_at FROM proxy_group_state")
-        return {name: GroupState(Mode(mode), float(percent), updated) for name, mode, percent, updated in rows}
+        rows = self._rows("SELECT name, mode, percent, updated_at, held FROM proxy_group_state")
+        return {name: GroupState(Mode(mode), float(percent), updated, bool(held))
+                for name, mode, percent, updated, held in rows}  # fmt: skip
+
+    def hold(self, group: str, held: bool) -> bool:
+        """Set or clear the group's hold; returns the previous value. Raises ``UnknownGroup``. Not audited: the
+        cut-over's own entry covers it."""
+        lock = " FOR UPDATE" if self._postgres else ""
+        with self._transaction() as conn:
+            row = conn.execute(
+                self._sql("SELECT held FROM proxy_group_state WHERE name = ?" + lock), (group,)
+            ).fetchone()
+            if row is None:
+                raise UnknownGroup(group)
+            conn.execute(self._sql("UPDATE proxy_group_state SET held = ? WHERE name = ?"), (held, group))
+        return bool(row[0])
 
     def change(
-        self, group: str, *, mode: Mode | None, percent: float | None, reason: str, who: str, automatic: bool
+        self,
+        group: str,
+        *,
+        mode: Mode | None,
+        percent: float | None,
+        reason: str,
+        who: str,
+        automatic: bool,
+        held: bool | None = None,
     ) -> AuditEntry:
-        """Set a group's mode and/or percent; raises ``UnknownGroup``. Audited even when nothing changes."""
+        """Set a group's mode and/or percent (and its hold, when ``held`` is given, in the same transaction);
+        raises ``UnknownGroup``. Audited even when nothing changes."""
         lock = " FOR UPDATE" if self._postgres else ""
         at = _now()
         with self._transaction() as conn:
@@ -147,6 +197,8 @@ class SqlStore:
                 self._sql("UPDATE proxy_group_state SET mode = ?, percent = ?, updated_at = ? WHERE name = ?"),
                 (str(new_mode), new_percent, at, group),
             )
+            if held is not None:
+                conn.execute(self._sql("UPDATE proxy_group_state SET held = ? WHERE name = ?"), (held, group))
             cursor = conn.execute(
                 self._sql(
                     "INSERT INTO proxy_audit (at, who, group_name, old_mode, new_mode, old_percent, new_percent, "
@@ -208,8 +260,10 @@ _CHANGE = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return nil end
 local old = cjson.decode(raw)
+local held = old.held == true
+if ARGV[8] ~= '' then held = ARGV[8] == '1' end
 local new = {mode = ARGV[2] ~= '' and ARGV[2] or old.mode, percent = ARGV[3] ~= '' and tonumber(ARGV[3]) or old.percent,
-             updated_at = ARGV[4]}
+             updated_at = ARGV[4], held = held}
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(new))
 local id = redis.call('INCR', KEYS[3])
 local entry = cjson.encode({id = id, at = ARGV[4], who = ARGV[5], group = ARGV[1], old_mode = old.mode,
@@ -217,6 +271,17 @@ local entry = cjson.encode({id = id, at = ARGV[4], who = ARGV[5], group = ARGV[1
   automatic = ARGV[7] == '1'})
 redis.call('LPUSH', KEYS[2], entry)
 return entry
+"""
+
+# hold(): set the held flag inside the group's JSON value, returning the previous one ('1' or '0').
+_HOLD = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return nil end
+local state = cjson.decode(raw)
+local previous = state.held == true
+state.held = ARGV[2] == '1'
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(state))
+return previous and '1' or '0'
 """
 
 
@@ -237,6 +302,7 @@ class RedisStore:
             parts._replace(query=rest).geturl(), socket_timeout=5, decode_responses=True
         )
         self._change = self._redis.register_script(_CHANGE)
+        self._hold = self._redis.register_script(_HOLD)
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -244,21 +310,37 @@ class RedisStore:
     def seed(self, groups: Iterable[Group]) -> None:
         pipe = self._redis.pipeline()
         for group in groups:
-            state = {"mode": str(group.mode), "percent": float(group.percent), "updated_at": _now()}
+            state = {"mode": str(group.mode), "percent": float(group.percent), "updated_at": _now(), "held": False}
             pipe.hsetnx(self._key("groups"), group.name, json.dumps(state))
         pipe.execute()
 
     def groups(self) -> dict[str, GroupState]:
         raw = self._redis.hgetall(self._key("groups"))
         found = {name: json.loads(value) for name, value in raw.items()}
-        return {n: GroupState(Mode(v["mode"]), float(v["percent"]), v["updated_at"]) for n, v in found.items()}
+        # A state written by an earlier version has no "held": not held.
+        return {n: GroupState(Mode(v["mode"]), float(v["percent"]), v["updated_at"], v.get("held") is True)
+                for n, v in found.items()}  # fmt: skip
+
+    def hold(self, group: str, held: bool) -> bool:
+        previous = self._hold(keys=[self._key("groups")], args=[group, "1" if held else "0"])
+        if previous is None:
+            raise UnknownGroup(group)
+        return bool(previous == "1")
 
     def change(
-        self, group: str, *, mode: Mode | None, percent: float | None, reason: str, who: str, automatic: bool
+        self,
+        group: str,
+        *,
+        mode: Mode | None,
+        percent: float | None,
+        reason: str,
+        who: str,
+        automatic: bool,
+        held: bool | None = None,
     ) -> AuditEntry:
         keys = [self._key("groups"), self._key("audit"), self._key("audit:id")]
         args = [group, str(mode) if mode else "", "" if percent is None else repr(float(percent)), _now(), who, reason,
-                "1" if automatic else "0"]  # fmt: skip
+                "1" if automatic else "0", "" if held is None else "1" if held else "0"]  # fmt: skip
         raw = self._change(keys=keys, args=args)
         if raw is None:
             raise UnknownGroup(group)

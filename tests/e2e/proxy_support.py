@@ -99,10 +99,13 @@ class LiveProxy:
         self.process.stop()
 
 
-def start_proxy(name: str, config: Path, workdir: Path, *, admin_token: str) -> LiveProxy:
+def start_proxy(
+    name: str, config: Path, workdir: Path, *, admin_token: str, extra_env: dict[str, str] | None = None
+) -> LiveProxy:
     """Start the proxy on two free loopback ports (through the environment, as several instances would be)."""
     port, admin_port = free_port(), free_port()
     env = {
+        **(extra_env or {}),
         "PATH": "/usr/bin:/bin",
         "PYTHONUNBUFFERED": "1",
         "STRANGLER_ADMIN_TOKEN": admin_token,
@@ -161,6 +164,35 @@ def write_proxy_config(
                 "routes": [stock_read, adjustment],
             },
             "ghost": {"service": "ghost", "routes": [{"path": "/api/ghost/<str:thing>/", "methods": ["GET", "POST"]}]},
+        },
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_cutover_config(
+    path: Path, *, monolith_url: str, service_url: str, state_path: Path, tokens: dict[str, str]
+) -> Path:
+    """The proxy's YAML for a cut-over: an ``inventory`` group with a ``cutover`` section; both upstreams are stand-ins
+    (the monolith's fence and the service's replication status)."""
+    config = {
+        "upstreams": {
+            "monolith": {"url": monolith_url, "timeouts": {"connect": 1, "read": 5}},
+            "inventory": {"url": service_url, "timeouts": {"connect": 1, "read": 5}},
+        },
+        "state": {"url": f"sqlite:///{state_path}"},
+        "admin": {"tokens": tokens},
+        "groups": {
+            "inventory": {
+                "service": "inventory",
+                "sticky": {"from": "path", "name": "sku"},
+                "writes": "at-cutover",
+                "cutover": {"capability": "inventory", "timeout": 15, "hold_timeout": 15},
+                "routes": [
+                    {"path": "/api/inventory/stock/<str:sku>/", "methods": ["GET"]},
+                    {"path": "/api/inventory/adjustments/", "methods": ["POST"]},
+                ],
+            },
         },
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

@@ -5,9 +5,11 @@
     python -m tests.e2e.stand_in_service --port 8101
 
 ``GET /api/inventory/stock/<sku>/`` answers a body shaped like the monolith's; any other path answers a small JSON
-body naming the stand-in. Tests steer it through ``POST /_control`` with any of::
+body naming the stand-in. For the cut-over barrier it also plays either side's internal API: the monolith's
+``POST /internal/ownership/<capability>/fence`` (``{"position": position}``) and ``/unfence``, and the service's
+``GET /internal/replication`` (``{"applied": applied}``). Tests steer it through ``POST /_control`` with any of::
 
-    {"status": 500, "delay": 2.0, "diff": true, "body": {...}, "reset": true}
+    {"status": 500, "delay": 2.0, "diff": true, "body": {...}, "position": 5, "applied": 3, "reset": true}
 
 ``status`` and ``delay`` apply to every non-control request; ``body`` replaces the stock body (send the monolith's
 own to make the two sides agree); ``diff`` adds one to ``$.total.available`` (a seeded difference); ``reset``
@@ -41,6 +43,8 @@ class Behaviour:
     delay: float = 0.0
     diff: bool = False
     body: dict[str, Any] | None = None
+    position: int = 0  # what the fence answers
+    applied: int = 0  # what the replication status answers
 
 
 @dataclass
@@ -90,9 +94,21 @@ class StandIn:
             message = "The stand-in was told to fail."
             return behaviour.status, {"error": {"code": "stand_in_failure", "message": message, "details": {}}}
         path = scope["path"]
+        if path.startswith("/internal/"):
+            return _internal(scope["method"], path, self.behaviour)  # the live values, not the ones on arrival
         if scope["method"] in ("GET", "HEAD") and path.startswith(STOCK_PREFIX) and path.endswith("/"):
             return behaviour.status, _stock(path.removeprefix(STOCK_PREFIX).rstrip("/"), behaviour)
         return behaviour.status, {"stand_in": True, "method": scope["method"], "path": path}
+
+
+def _internal(method: str, path: str, behaviour: Behaviour) -> tuple[int, Any]:
+    if method == "POST" and path.startswith("/internal/ownership/") and path.endswith(("/fence", "/unfence")):
+        capability, _, action = path.removeprefix("/internal/ownership/").partition("/")
+        fenced = action == "fence"
+        return 200, {"capability": capability, "fenced": fenced, "position": behaviour.position if fenced else None}
+    if method == "GET" and path == "/internal/replication":
+        return 200, {"capability": "stand-in", "applied": behaviour.applied, "source_events": None}
+    return 404, {"error": {"code": "not_found", "message": "No such internal endpoint.", "details": {}}}
 
 
 def _stock(sku: str, behaviour: Behaviour) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from tests.e2e.proxy_support import (
     StandIn,
     start_proxy,
     start_stand_in,
+    write_cutover_config,
     write_proxy_config,
 )
 
@@ -488,3 +489,57 @@ def test_two_instances_on_one_state_store_agree_within_a_second_of_a_flip(clean:
         wait_for(f"both instances to serve from {upstream}", agree, 3, 0.02)
         took = time.monotonic() - flipped_at
         assert took < 1.0, f"instances disagreed for {took:.2f} s after a flip through {via.name}"
+
+
+# --- 9. cut-over: the write barrier across two instances ----------------------------------------------------------
+
+
+def test_a_cut_over_holds_writes_on_every_instance_until_the_service_has_caught_up(clean: Stack) -> None:
+    """Two proxy instances on one state file; stand-ins play the monolith's fence and the service's replication
+    status. A write sent to the other instance during the barrier waits, then reaches the service."""
+    service = clean.stand_in
+    workdir = clean.workdir / "cutover"
+    workdir.mkdir(exist_ok=True)
+    internal_token = secrets.token_urlsafe(16)
+    with ExitStack() as cleanup:
+        monolith = start_stand_in(workdir)  # plays the monolith: only its fence and unfence are asked
+        cleanup.callback(monolith.stop)
+        config = write_cutover_config(
+            workdir / "proxy.yaml", monolith_url=monolith.base_url, service_url=service.base_url,
+            state_path=workdir / "state.sqlite3", tokens={"ops": clean.ops_token},
+        )  # fmt: skip
+        instances = []
+        for name in ("cutover-a", "cutover-b"):
+            instance = start_proxy(name, config, workdir, admin_token=clean.env_token,
+                                   extra_env={"STRANGLER_INTERNAL_TOKEN": internal_token})  # fmt: skip
+            cleanup.callback(instance.stop)
+            instances.append(instance)
+        first, second = instances
+        monolith.control(position=5)
+        service.control(applied=3)
+
+        def replication_polls() -> int:
+            return sum(r["path"] == "/internal/replication" for r in service.seen())
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            change = {"mode": "service", "reason": "e2e: inventory cut over"}
+            flip = pool.submit(first.admin, "PATCH", "/routes/inventory", json=change)
+            wait_for("the other instance to see the hold", lambda: second.group("inventory")["held"], 3, 0.02)
+            write = pool.submit(httpx.post, second.base_url + ADJUSTMENTS, json={"sku": "MUG-LOGO"}, timeout=TIMEOUT)
+            polls = replication_polls()
+            wait_for("the barrier to keep polling", lambda: replication_polls() >= polls + 5, 5, 0.02)
+            assert not write.done() and not flip.done(), "the service is 2 events behind: writes must wait"
+            service.control(applied=5)
+            flipped, written = flip.result(timeout=10), write.result(timeout=10)
+
+        assert flipped.status_code == 200, flipped.text
+        cutover = flipped.json()["cutover"]
+        assert cutover["position"] == 5 and cutover["pause_ms"] > 0
+        assert f"writes held {cutover['pause_ms']} ms, position 5" in first.audit("inventory")[0]["reason"]
+        assert written.status_code == 200 and served_by(written) == "inventory", written.text
+        (fence,) = [r for r in monolith.seen() if r["path"].startswith("/internal/")]
+        assert (fence["method"], fence["path"]) == ("POST", "/internal/ownership/inventory/fence")
+        assert header(fence, "authorization") == [f"Bearer {internal_token}"]
+        assert not any(r["path"] == ADJUSTMENTS for r in monolith.seen())  # the held write never reached it
+        wait_for("both instances in service mode", lambda: second.group("inventory")["mode"] == "service", 2, 0.05)
+        assert not second.group("inventory")["held"]

@@ -99,3 +99,26 @@ def test_shadow_keeps_every_record_on_the_monolith(tmp_path: Path) -> None:
     assert {view.owner("shipment", key=f"o{n}") for n in range(100)} == {Side.MONOLITH}
     writer.close()
     view.close()
+
+
+def test_writes_of_a_capability_that_moves_at_cut_over_stay_on_the_monolith_until_service_mode(
+    tmp_path: Path,
+) -> None:
+    url = _store_url(tmp_path)
+    clock = Clock()
+    view = OwnershipView(url, clock=clock)
+    writer = open_store(url)
+    seen = []
+    for mode, percent in ((Mode.SHADOW, 0), (Mode.CANARY, 50), (Mode.CANARY, 100), (Mode.SERVICE, 100)):
+        writer.change("inventory", mode=mode, percent=percent, reason="step", who="test", automatic=False)
+        clock.now += 0.25
+        seen.append((view.owner_of_writes("inventory"), view.owner("inventory", key="MUG")))
+    inventory_reads_at_50 = Side.SERVICE if in_canary(bucket_of("MUG"), 50) else Side.MONOLITH
+    assert seen == [
+        (Side.MONOLITH, Side.MONOLITH),
+        (Side.MONOLITH, inventory_reads_at_50),
+        (Side.MONOLITH, Side.SERVICE),  # reads at 100 %, writes still on the monolith: the proxy does the same
+        (Side.SERVICE, Side.SERVICE),
+    ]
+    writer.close()
+    view.close()

@@ -103,7 +103,7 @@ def test_a_route_with_a_header_condition_does_not_cover_an_endpoint(tmp_path: Pa
 
 def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "proxy.yaml"
-    config.write_text(EXAMPLE.read_text(encoding="utf-8").replace("from: header", "from: body", 1), encoding="utf-8")
+    config.write_text(EXAMPLE.read_text(encoding="utf-8").replace("from: path", "from: body", 1), encoding="utf-8")
 
     with pytest.raises(CommandError) as error:
         _run("discover", "--check", "--config", str(config))

@@ -11,6 +11,7 @@ from strangler_proxy.config import ConfigError, load_config, parse_config
 from strangler_proxy.model import (
     AdminToken,
     Breaker,
+    Cutover,
     Group,
     KeySource,
     Mode,
@@ -20,8 +21,10 @@ from strangler_proxy.model import (
     ShadowPolicy,
     Side,
     Sticky,
+    StickyKey,
     Upstream,
     WritePolicy,
+    Writes,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "strangler_proxy" / "example.yaml"
@@ -36,13 +39,20 @@ groups:
     service: inventory
     mode: shadow
     percent: 0
-    sticky: {from: header, name: X-Customer-Id, default: monolith}
+    sticky:
+      default: monolith
+      keys:
+        - {from: path, name: sku}
+        - {from: path, name: reservation_id, embedded: true}
+    writes: at-cutover
+    cutover: {capability: inventory, timeout: 30, hold_timeout: 10}
     shadow: {writes: skip, sample_rate: 1.0, queue: 1000, timeout: 2,
              ignore_paths: ["$.updated_at", "$.items[*].etag"], ignore_headers: [Date, server]}
     rollback: {window_seconds: 60, min_requests: 50, error_rate: 0.05, p99_ms: 800, mismatch_rate: null}
     routes:
       - {path: "/api/stock/<str:sku>/", methods: [get, HEAD, get]}
       - {path: "/api/stock/reservations/", methods: [POST], headers: {X-Client: mobile}}
+      - {path: "/api/stock/reservations/<uuid:reservation_id>/", methods: [GET]}
 """
 
 BASE: dict[str, Any] = {
@@ -91,7 +101,15 @@ def test_the_model_docstring_example_parses_to_the_documented_values() -> None:
                 service="inventory",
                 mode=Mode.SHADOW,
                 percent=0.0,
-                sticky=Sticky(source=KeySource.HEADER, name="x-customer-id", default=Side.MONOLITH),
+                sticky=Sticky(
+                    keys=(
+                        StickyKey(source=KeySource.PATH, name="sku"),
+                        StickyKey(source=KeySource.PATH, name="reservation_id", embedded=True),
+                    ),
+                    default=Side.MONOLITH,
+                ),
+                writes=Writes.AT_CUTOVER,
+                cutover=Cutover(capability="inventory", timeout=30.0, hold_timeout=10.0),
                 shadow=ShadowPolicy(
                     writes=WritePolicy.SKIP,
                     sample_rate=1.0,
@@ -106,6 +124,7 @@ def test_the_model_docstring_example_parses_to_the_documented_values() -> None:
                 routes=(
                     Route(path="/api/stock/<str:sku>/", methods=("GET", "HEAD")),
                     Route(path="/api/stock/reservations/", methods=("POST",), headers=(("x-client", "mobile"),)),
+                    Route(path="/api/stock/reservations/<uuid:reservation_id>/", methods=("GET",)),
                 ),
             )
         },
@@ -122,6 +141,27 @@ def test_the_local_stack_example_loads() -> None:
     }
     assert all(group.mode is Mode.MONOLITH for group in config.groups.values())
     assert not any(route.path.startswith("/api/orders/") for g in config.groups.values() for route in g.routes)
+
+
+def test_the_local_stack_example_follows_the_ownership_contract() -> None:
+    """docs/extraction.md, "Ownership": payments and shipments per order, inventory by sku with writes at cut-over."""
+    groups = load_config(EXAMPLE, env={}).groups
+    json_order = StickyKey(source=KeySource.JSON, name="order_id")
+    query_order = StickyKey(source=KeySource.QUERY, name="order_id")
+    assert groups["payment"].sticky == Sticky(
+        keys=(json_order, StickyKey(source=KeySource.PATH, name="payment_id", embedded=True)), default=Side.MONOLITH
+    )
+    assert groups["shipment"].sticky == Sticky(
+        keys=(json_order, query_order, StickyKey(source=KeySource.PATH, name="shipment_id", embedded=True)),
+        default=Side.MONOLITH,
+    )
+    assert groups["inventory"].sticky == Sticky(keys=(StickyKey(source=KeySource.PATH, name="sku"),))
+    assert [groups[name].writes for name in ("inventory", "payment", "shipment")] == [
+        Writes.AT_CUTOVER, Writes.FOLLOW, Writes.FOLLOW,
+    ]  # fmt: skip
+    assert {name: group.cutover and group.cutover.capability for name, group in groups.items()} == {
+        "inventory": "inventory", "payment": "payments", "shipment": "shipments",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -213,7 +253,6 @@ def test_the_local_stack_example_loads() -> None:
             {"X-A": "1", "x-a": "2"},
             "groups.inventory.routes[0].headers.x-a: header 'x-a' is given twice",
         ),
-        ("groups.inventory.sticky", {"from": "header"}, "groups.inventory.sticky.name: is required"),
         (
             "groups.inventory.sticky",
             {"form": "header", "name": "x"},
@@ -232,8 +271,83 @@ def test_the_local_stack_example_loads() -> None:
         (
             "groups.inventory.sticky",
             {"from": "path", "name": "order_id"},
-            "groups.inventory.sticky.name: path parameter 'order_id' is missing from groups.inventory.routes[0]"
-            " (/api/stock/<str:sku>/)",
+            "groups.inventory.sticky.name: path parameter 'order_id' is in none of groups.inventory.routes",
+        ),
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "header", "name": "x-a"}, {"from": "path", "name": "order_id"}]},
+            "groups.inventory.sticky.keys[1].name: path parameter 'order_id' is in none of groups.inventory.routes",
+        ),
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "query", "name": "a"}, {"from": "body", "name": "b"}]},
+            "groups.inventory.sticky.keys[1].from: must be one of header, cookie, query, path, json",
+        ),
+        ("groups.inventory.sticky", {"keys": []}, "groups.inventory.sticky.keys: must list at least one key"),
+        ("groups.inventory.sticky", {"keys": {"from": "query"}}, "groups.inventory.sticky.keys: must be a list"),
+        (
+            "groups.inventory.sticky",
+            {"default": "service"},
+            "groups.inventory.sticky.keys: is required (or the single-key form: from and name)",
+        ),
+        ("groups.inventory.sticky", {"from": "header"}, "groups.inventory.sticky.name: is required"),
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "query", "name": "a", "embeded": True}]},
+            "groups.inventory.sticky.keys[0].embeded: unknown key (did you mean 'embedded'?",
+        ),
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "query", "name": "a", "embedded": "yes"}]},
+            "groups.inventory.sticky.keys[0].embedded: must be true or false",
+        ),
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "query", "name": "a"}], "from": "header", "name": "x"},
+            "groups.inventory.sticky.from: give either keys or the single key's from/name, not both",
+        ),
+        (
+            "groups.inventory.sticky",
+            {
+                "keys": [
+                    {"from": "header", "name": "X-A"},
+                    {"from": "query", "name": "x-a"},
+                    {"from": "header", "name": "x-a"},
+                ]
+            },
+            "groups.inventory.sticky.keys[2]: is the same key as groups.inventory.sticky.keys[0]",
+        ),  # fmt: skip
+        (
+            "groups.inventory.sticky",
+            {"keys": [{"from": "json", "name": "order."}]},
+            "groups.inventory.sticky.keys[0].name: must be a dotted path",
+        ),
+        ("groups.inventory.writes", "later", "groups.inventory.writes: must be one of follow, at-cutover"),
+        ("groups.inventory.cutover", {"timeout": 5}, "groups.inventory.cutover.capability: is required"),
+        (
+            "groups.inventory.cutover",
+            {"capability": "stock/levels"},
+            "groups.inventory.cutover.capability: must hold only letters, digits, _ and -",
+        ),
+        (
+            "groups.inventory.cutover",
+            {"capability": "inventory", "timeout": 0},
+            "groups.inventory.cutover.timeout: must be greater than 0",
+        ),
+        (
+            "groups.inventory.cutover",
+            {"capability": "inventory", "hold_timeout": -1},
+            "groups.inventory.cutover.hold_timeout: must be greater than 0",
+        ),
+        (
+            "groups.inventory.cutover",
+            {"capability": "inventory", "token_env": "1TOKEN"},
+            "groups.inventory.cutover.token_env: must be an environment variable name",
+        ),
+        (
+            "groups.inventory.cutover",
+            {"capability": "inventory", "token": "s3cret"},
+            "groups.inventory.cutover.token: unknown key (did you mean 'token_env'?",
         ),
         (
             "groups.inventory.sticky",
@@ -325,10 +439,29 @@ def test_a_route_without_methods_overlaps_every_method() -> None:
         _parse(document)
 
 
-def test_path_sticky_key_present_in_every_route_is_accepted() -> None:
-    document = _set("groups.inventory.sticky", {"from": "path", "name": "sku"})
-    document["groups"]["inventory"]["routes"].append({"path": "/api/stock/<str:sku>/history/"})
-    assert _parse(document).groups["inventory"].sticky == Sticky(source=KeySource.PATH, name="sku")
+def test_the_single_key_form_is_a_sticky_of_one_key() -> None:
+    document = _set("groups.inventory.sticky", {"from": "header", "name": "X-Customer-Id", "default": "service"})
+    sticky = _parse(document).groups["inventory"].sticky
+    assert sticky == Sticky(keys=(StickyKey(source=KeySource.HEADER, name="x-customer-id"),), default=Side.SERVICE)
+
+
+def test_a_path_key_may_be_missing_from_some_routes_of_its_group() -> None:
+    document = _set("groups.inventory.sticky", {"keys": [
+        {"from": "json", "name": "order_id"}, {"from": "path", "name": "payment_id", "embedded": True},
+    ]})  # fmt: skip
+    document["groups"]["inventory"]["routes"].append({"path": "/api/payments/<uuid:payment_id>/capture/"})
+    sticky = _parse(document).groups["inventory"].sticky
+    assert sticky == Sticky(keys=(
+        StickyKey(source=KeySource.JSON, name="order_id"),
+        StickyKey(source=KeySource.PATH, name="payment_id", embedded=True),
+    ))  # fmt: skip
+
+
+def test_cutover_defaults() -> None:
+    group = _parse(_set("groups.inventory.cutover", {"capability": "inventory"})).groups["inventory"]
+    assert group.cutover == Cutover(capability="inventory", timeout=30.0, hold_timeout=10.0,
+                                    token_env="STRANGLER_INTERNAL_TOKEN")  # fmt: skip
+    assert (group.writes, group.hold_timeout) == (Writes.FOLLOW, 10.0)
 
 
 def test_defaults_fill_what_the_file_leaves_out() -> None:
