@@ -9,7 +9,9 @@ Everything happens in one transaction of the consumer's database: the position r
 is locked, so concurrent workers take an aggregate's events one at a time; the handler's effects, the inbox
 entry and the new position commit together, so a redelivery finds the entry and has no second effect. An event
 that arrives early waits (is retried) until its predecessors are applied; a gap that does not fill within
-``gap_timeout_seconds`` is dead-lettered with an alert and the aggregate moves on.
+``gap_timeout_seconds`` is dead-lettered with an alert and the aggregate moves on. An event the consumer never
+received but whose sequence is within the snapshot its position was seeded from (``seed_position``) is recorded
+as ``covered``: no handler runs and nothing is dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
@@ -28,6 +30,8 @@ from events.conf import EventsConfig, get_config
 from events.envelope import Envelope, EnvelopeError
 from events.handlers import HandlerTable, handler_table
 from events.models import ConsumerPosition, DeadLetter, InboxEntry
+from events.positions import lock_position
+from events.positions import seed_position as seed_position  # the contract names it here too
 
 logger = logging.getLogger("events.inbox")
 OUTCOMES = Counter("events_consumer_outcomes", "Deliveries by consumer and outcome", ["consumer", "outcome"])
@@ -44,7 +48,7 @@ class _Delivery:
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # handled | ignored | duplicate | waiting | retry | dead
+    kind: str  # handled | ignored | covered | duplicate | waiting | retry | dead
     retry_in: float | None = None
 
 
@@ -93,10 +97,14 @@ def _count(consumer: str, outcome: Outcome) -> Outcome:
 def _receive_ordered(d: _Delivery, handlers: HandlerTable, config: EventsConfig) -> Outcome:
     envelope = d.envelope
     with transaction.atomic():
-        position = _lock_position(d.consumer, envelope.aggregatetype, envelope.subject)
+        position = lock_position(d.consumer, envelope.aggregatetype, envelope.subject)
         if envelope.sequence <= position.last_sequence:
             if InboxEntry.objects.filter(consumer=d.consumer, event_id=envelope.id).exists():
                 return Outcome("duplicate")
+            if envelope.sequence <= position.baseline:
+                # Never delivered here, but the snapshot the position was seeded from already contains it.
+                _record(d, InboxEntry.Outcome.COVERED)
+                return Outcome("covered")
             # Never applied, yet its aggregate has moved past it: it arrived after its gap was given up on.
             error = f"arrived after {envelope.aggregatetype}/{envelope.subject} moved on to {position.last_sequence}"
             dead_letter(d.consumer, d.body, DeadLetter.Reason.LATE, error, d.attempt, envelope)
@@ -106,29 +114,6 @@ def _receive_ordered(d: _Delivery, handlers: HandlerTable, config: EventsConfig)
         if early and not _gap_expired(position, d, config):
             return Outcome("waiting", retry_in=_backoff(min(d.attempt, 4)))
         return _apply(d, handlers, config, position)
-
-
-def _lock_position(consumer: str, aggregate_type: str, aggregate_id: str) -> ConsumerPosition:
-    """Create-or-lock the aggregate's position row in one statement (the lock is held until commit)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO events_consumerposition (consumer, aggregate_type, aggregate_id, last_sequence) "
-            "VALUES (%s, %s, %s, 0) ON CONFLICT (consumer, aggregate_type, aggregate_id) "
-            "DO UPDATE SET last_sequence = events_consumerposition.last_sequence "
-            "RETURNING id, last_sequence, waiting_since",
-            [consumer, aggregate_type, aggregate_id],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    waiting = row[2]
-    if isinstance(waiting, str):  # SQLite hands raw text back from RETURNING
-        waiting = ConsumerPosition._meta.get_field("waiting_since").to_python(waiting)
-    if waiting is not None and timezone.is_naive(waiting):  # SQLite: naive, in the connection's time zone
-        waiting = timezone.make_aware(waiting, connection.timezone)
-    return ConsumerPosition(
-        id=row[0], consumer=consumer, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-        last_sequence=row[1], waiting_since=waiting,
-    )  # fmt: skip
 
 
 def _gap_expired(position: ConsumerPosition, d: _Delivery, config: EventsConfig) -> bool:
@@ -174,10 +159,7 @@ def _apply(d: _Delivery, handlers: HandlerTable, config: EventsConfig, position:
             outcome = InboxEntry.Outcome.DEAD
     try:
         with transaction.atomic():
-            InboxEntry.objects.create(
-                consumer=d.consumer, event_id=envelope.id, event_type=envelope.type, sequence=envelope.sequence,
-                aggregate_type=envelope.aggregatetype, aggregate_id=envelope.subject, outcome=outcome,
-            )  # fmt: skip
+            _record(d, outcome)
     except IntegrityError:
         # Already recorded (a position reset for a rebuild, then a redelivery): undo this run's effects.
         transaction.set_rollback(True)
@@ -186,3 +168,11 @@ def _apply(d: _Delivery, handlers: HandlerTable, config: EventsConfig, position:
     position.waiting_since = None
     position.save(update_fields=["last_sequence", "waiting_since"])
     return Outcome("dead" if outcome == InboxEntry.Outcome.DEAD else str(outcome))
+
+
+def _record(d: _Delivery, outcome: str) -> None:
+    envelope = d.envelope
+    InboxEntry.objects.create(
+        consumer=d.consumer, event_id=envelope.id, event_type=envelope.type, sequence=envelope.sequence,
+        aggregate_type=envelope.aggregatetype, aggregate_id=envelope.subject, outcome=outcome,
+    )  # fmt: skip

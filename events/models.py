@@ -94,6 +94,7 @@ class InboxEntry(models.Model):
         HANDLED = "handled"
         IGNORED = "ignored"  # no handler for this type
         DEAD = "dead"  # dead-lettered: skipped so later events of its aggregate can proceed
+        COVERED = "covered"  # already in the snapshot the consumer was seeded from (events.positions.seed_position)
 
     consumer = models.CharField(max_length=100)
     event_id = models.UUIDField()
@@ -110,12 +111,17 @@ class InboxEntry(models.Model):
 
 
 class ConsumerPosition(models.Model):
-    """The last sequence a consumer applied per aggregate: the next event must carry exactly the next number."""
+    """The last sequence a consumer applied per aggregate: the next event must carry exactly the next number.
+
+    ``baseline`` is the highest sequence a snapshot seeded (``events.positions.seed_position``): a never-seen
+    event at or below it is already in the consumer's data and is recorded as covered, not dead-lettered.
+    """
 
     consumer = models.CharField(max_length=100)
     aggregate_type = models.CharField(max_length=64)
     aggregate_id = models.CharField(max_length=128)
     last_sequence = models.PositiveBigIntegerField(default=0)
+    baseline = models.PositiveBigIntegerField(default=0, db_default=0)
     waiting_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:

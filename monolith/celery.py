@@ -1,4 +1,6 @@
-"""The monolith's Celery app: ``celery -A monolith.celery worker -Q reporting``."""
+"""The monolith's Celery app, one worker per consumer queue (EVENTS["HANDLERS"], monolith/event_handlers.py):
+``celery -A monolith.celery worker -Q reporting`` (the reporting read model) and
+``celery -A monolith.celery worker -Q legacy-sync`` (reverse sync from the extracted services' events)."""
 
 import os
 

@@ -52,6 +52,13 @@ def _list(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tu
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _http_url(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = (environ.get(name) or "").strip() or default
+    if not raw.startswith(("http://", "https://")) or len(raw.split("://", 1)[1].strip("/")) == 0:
+        raise ConfigError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Config:
     debug: bool
@@ -69,6 +76,14 @@ class Config:
     events_queue_prefix: str
     events_broker_dir: Path
     events_eventbridge_bus: str | None
+    # Bearer token of the internal API (/internal/..., the cut-over fence); None disables that API.
+    internal_token: str | None = None
+    # The proxy's state store (read only): who owns which records. None keeps every call in process.
+    strangler_state_url: str | None
+    # Where the checkout's HTTP adapters reach the extracted services once they own records.
+    inventory_service_url: str
+    payment_service_url: str
+    shipment_service_url: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Config:
@@ -98,4 +113,9 @@ class Config:
             events_queue_prefix=environ.get("EVENTS_QUEUE_PREFIX", ""),
             events_broker_dir=Path(environ.get("EVENTS_BROKER_DIR") or VAR_DIR / "broker"),
             events_eventbridge_bus=environ.get("EVENTS_EVENTBRIDGE_BUS") or None,
+            internal_token=environ.get("STRANGLER_INTERNAL_TOKEN") or None,
+            strangler_state_url=environ.get("STRANGLER_STATE_URL") or None,
+            inventory_service_url=_http_url(environ, "INVENTORY_SERVICE_URL", "http://127.0.0.1:8101"),
+            payment_service_url=_http_url(environ, "PAYMENT_SERVICE_URL", "http://127.0.0.1:8102"),
+            shipment_service_url=_http_url(environ, "SHIPMENT_SERVICE_URL", "http://127.0.0.1:8103"),
         )

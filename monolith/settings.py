@@ -36,11 +36,13 @@ INSTALLED_APPS = [
     "monolith.shipments",
     "monolith.orders",
     "monolith.reporting",
+    "monolith.legacy_sync",
 ]
 
 MIDDLEWARE = [
     "monolith.api.middleware.RequestIdMiddleware",
     "monolith.api.middleware.BodySizeLimitMiddleware",
+    "monolith.api.dry_run.DryRunMiddleware",  # X-Strangler-Shadow: 1 runs the request and rolls it back
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,6 +158,14 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 CSRF_FAILURE_VIEW = "monolith.api.errors.csrf_failure"
+STRANGLER_INTERNAL_TOKEN = CONFIG.internal_token  # monolith.api.internal: None answers 503
+
+# Who owns which records (the proxy's state store, read only) and where the services are: the checkout's ports
+# (monolith.orders.bootstrap) call a service over HTTP for the records it owns. Unset: everything stays in process.
+STRANGLER_STATE_URL = CONFIG.strangler_state_url
+INVENTORY_SERVICE_URL = CONFIG.inventory_service_url
+PAYMENT_SERVICE_URL = CONFIG.payment_service_url
+SHIPMENT_SERVICE_URL = CONFIG.shipment_service_url
 
 _BROKER_DIR = CONFIG.events_broker_dir
 EVENTS = {

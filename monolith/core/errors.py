@@ -6,6 +6,7 @@
      ├── NotFound                404
      ├── Conflict                409  e.g. InsufficientStock, InvalidTransition
      ├── PaymentDeclined         402
+     ├── CapabilityMoved         421  the capability's writes moved to its service (the cut-over fence)
      └── UpstreamUnavailable     503  a dependency (the payment gateway) failed transiently
 
 Services raise these; the API layer turns each into the JSON error shape
@@ -43,6 +44,11 @@ class Conflict(DomainError):
 class PaymentDeclined(DomainError):
     status = 402
     code = "payment_declined"
+
+
+class CapabilityMoved(DomainError):
+    status = 421  # Misdirected Request: this server no longer answers for the capability
+    code = "capability_moved"
 
 
 class UpstreamUnavailable(DomainError):

@@ -3,8 +3,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
+
 from monolith.core.errors import NotFound
-from monolith.inventory.models import Reservation, Stock
+from monolith.core.export import ExportPage, export_page
+from monolith.inventory import published
+from monolith.inventory.models import Reservation, ReservationLine, Stock
 
 
 @dataclass(frozen=True)
@@ -53,3 +57,22 @@ def reservation_get(*, reservation_id: uuid.UUID) -> Reservation:
 
 def reservation_for_reference(*, reference: str) -> Reservation | None:
     return Reservation.objects.prefetch_related("lines__warehouse").filter(reference=reference).first()
+
+
+def stock_export(*, after: int | None, limit: int) -> ExportPage:
+    """One record per stock row, shaped as an element of the events' ``levels``."""
+    return export_page(
+        Stock.objects.select_related("warehouse"), after=after, limit=limit, aggregate_type="stock",
+        id_fields=("warehouse__code", "sku"), aggregate_id=published.stock_aggregate_id,
+        document=lambda row: published.levels([row])[0],
+    )  # fmt: skip
+
+
+def reservation_export(*, after: uuid.UUID | None, limit: int) -> ExportPage:
+    """One record per reservation, shaped as the ``stock.reserved`` data without ``levels``."""
+    lines = ReservationLine.objects.select_related("warehouse").order_by("sku", "warehouse__code")
+    return export_page(
+        Reservation.objects.prefetch_related(Prefetch("lines", queryset=lines)), after=after, limit=limit,
+        aggregate_type="reservation", id_fields=("pk",), aggregate_id=str,
+        document=lambda reservation: published.reservation_snapshot(reservation, reservation.lines.all()),
+    )  # fmt: skip

@@ -10,11 +10,15 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from monolith.core.errors import Conflict, DomainError, NotFound
+from monolith.core.ownership import capability_write_guard
 from monolith.inventory import published
 from monolith.inventory.allocation import allocate
 from monolith.inventory.errors import InsufficientStock
 from monolith.inventory.locks import reservation_lock, stock_lock_for_skus, stock_lock_rows
 from monolith.inventory.models import Reservation, ReservationLine, Stock, StockAdjustment, Warehouse
+
+# Every write starts with capability_write_guard: once inventory is fenced (cut over), nothing is written here.
+CAPABILITY = "inventory"
 
 
 def _save(row: Stock, *fields: str) -> None:
@@ -31,6 +35,7 @@ def _warehouse(code: str) -> Warehouse:
 
 @transaction.atomic
 def stock_adjust(*, warehouse_code: str, sku: str, delta: int, reason: str, actor_id: int | None) -> StockAdjustment:
+    capability_write_guard(CAPABILITY)
     if delta == 0:
         raise DomainError("An adjustment must change the stock.", code="zero_adjustment")
     warehouse = _warehouse(warehouse_code)
@@ -65,6 +70,7 @@ def _requested(lines: Iterable[tuple[str, int]]) -> Counter[str]:
 @transaction.atomic
 def reservation_create(*, reference: str, lines: Iterable[tuple[str, int]]) -> Reservation:
     """Hold stock for ``reference``; raises InsufficientStock (nothing held) when any SKU is short."""
+    capability_write_guard(CAPABILITY)
     requested = _requested(lines)
     rows = stock_lock_for_skus(skus=requested)
     ranked = sorted({row.warehouse for row in rows}, key=lambda w: (w.priority, w.code))
@@ -96,6 +102,7 @@ def reservation_create(*, reference: str, lines: Iterable[tuple[str, int]]) -> R
 @transaction.atomic
 def reservation_release(*, reservation_id: uuid.UUID) -> Reservation:
     """Give held stock back. Releasing twice is a no-op; a consumed (shipped) reservation cannot be released."""
+    capability_write_guard(CAPABILITY)
     reservation = reservation_lock(reservation_id=reservation_id)
     if reservation is None:
         raise NotFound("No such reservation.", code="reservation_not_found")
@@ -118,6 +125,7 @@ def reservation_release(*, reservation_id: uuid.UUID) -> Reservation:
 @transaction.atomic
 def reservation_consume(*, reference: str, warehouse_code: str) -> int:
     """Take the stock held for ``reference`` at one warehouse off the shelf (it shipped). Returns units consumed."""
+    capability_write_guard(CAPABILITY)
     lines: QuerySet[ReservationLine] = ReservationLine.objects.filter(
         reservation__reference=reference,
         reservation__status=Reservation.Status.ACTIVE,

@@ -3,6 +3,8 @@ from __future__ import annotations
 import uuid
 
 from monolith.core.errors import NotFound
+from monolith.core.export import ExportPage, export_page
+from monolith.payments import published
 from monolith.payments.models import Payment
 
 
@@ -15,3 +17,11 @@ def payment_get(*, payment_id: uuid.UUID, customer_id: int | None = None) -> Pay
     if payment is None:
         raise NotFound("No such payment.", code="payment_not_found")
     return payment
+
+
+def payment_export(*, after: uuid.UUID | None, limit: int) -> ExportPage:
+    """One record per payment, shaped as the ``payment.*`` events' data."""
+    return export_page(
+        Payment.objects.all(), after=after, limit=limit, aggregate_type="payment", id_fields=("pk",),
+        aggregate_id=str, document=published.snapshot,
+    )  # fmt: skip

@@ -1,5 +1,9 @@
 """Payment writes. Every gateway call is retried on transient errors and carries an idempotency key
-derived from the payment, so a retry can never charge twice."""
+derived from the payment, so a retry can never charge twice. Every write starts with capability_write_guard:
+once payments are fenced (cut over to the payment service), nothing is written here.
+
+A payment made for an order gets an id carrying the order's bucket (``strangler_proxy.record_ids``), so later
+calls naming only the payment reach the side that owns the order's records."""
 
 from __future__ import annotations
 
@@ -12,12 +16,16 @@ from django.db import transaction
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from monolith.core.errors import Conflict, DomainError, NotFound, PaymentDeclined, UpstreamUnavailable
+from monolith.core.ownership import capability_write_guard
 from monolith.payments import published
 from monolith.payments.gateway import GatewayTransientError, get_gateway
 from monolith.payments.models import Payment
+from strangler_proxy.buckets import bucket_of
+from strangler_proxy.record_ids import mint_record_id
 
 T = TypeVar("T")
 GATEWAY_ATTEMPTS = 3
+CAPABILITY = "payments"
 
 
 def _with_retries(call: Callable[[], T]) -> T:
@@ -65,9 +73,10 @@ def _require(payment: Payment, allowed: set[str], action: str) -> None:
 def payment_authorize(
     *, customer_id: int, amount: Decimal, currency: str, card_token: str, order_id: uuid.UUID | None = None
 ) -> Payment:
+    capability_write_guard(CAPABILITY)
     if amount <= 0:
         raise DomainError("The amount must be positive.", code="invalid_amount")
-    payment_id = uuid.uuid4()
+    payment_id = uuid.uuid4() if order_id is None else mint_record_id(bucket_of(str(order_id)))
     result = _with_retries(
         lambda: get_gateway().authorize(
             amount=amount, currency=currency, card_token=card_token, idempotency_key=f"auth-{payment_id}"
@@ -90,6 +99,7 @@ def payment_authorize(
 
 @transaction.atomic
 def payment_capture(*, payment_id: uuid.UUID, amount: Decimal | None = None) -> Payment:
+    capability_write_guard(CAPABILITY)
     payment = _locked(payment_id)
     _require(payment, {Payment.Status.AUTHORIZED}, "captured")
     amount = payment.amount if amount is None else amount
@@ -108,6 +118,7 @@ def payment_capture(*, payment_id: uuid.UUID, amount: Decimal | None = None) -> 
 
 @transaction.atomic
 def payment_void(*, payment_id: uuid.UUID) -> Payment:
+    capability_write_guard(CAPABILITY)
     payment = _locked(payment_id)
     if payment.status == Payment.Status.VOIDED:
         return payment
@@ -121,6 +132,7 @@ def payment_void(*, payment_id: uuid.UUID) -> Payment:
 
 @transaction.atomic
 def payment_refund(*, payment_id: uuid.UUID, amount: Decimal | None = None) -> Payment:
+    capability_write_guard(CAPABILITY)
     payment = _locked(payment_id)
     _require(payment, {Payment.Status.CAPTURED, Payment.Status.PARTIALLY_REFUNDED}, "refunded")
     refundable = payment.captured_amount - payment.refunded_amount

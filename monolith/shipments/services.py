@@ -1,4 +1,9 @@
-"""Shipment writes: one shipment per warehouse that supplies an order."""
+"""Shipment writes: one shipment per warehouse that supplies an order.
+
+Every write starts with capability_write_guard: once shipments are fenced (cut over), nothing is written here. A
+shipment's id carries its order's bucket (``strangler_proxy.record_ids``), so later calls naming only the
+shipment reach the side that owns the order's records.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,13 @@ from django.utils import timezone
 
 from monolith.core.errors import Conflict, DomainError, NotFound
 from monolith.core.hooks import notify
+from monolith.core.ownership import capability_write_guard
 from monolith.shipments import published
 from monolith.shipments.models import Shipment, ShipmentLine
+from strangler_proxy.buckets import bucket_of
+from strangler_proxy.record_ids import mint_record_id
+
+CAPABILITY = "shipments"
 
 _TIMESTAMPS: dict[str, str] = {
     Shipment.Status.DISPATCHED: "dispatched_at",
@@ -29,6 +39,7 @@ def _tracking_number() -> str:
 def shipment_create(
     *, order_id: uuid.UUID, customer_id: int, warehouse: str, lines: Iterable[tuple[str, int]]
 ) -> Shipment:
+    capability_write_guard(CAPABILITY)
     items = list(lines)
     if not items or any(quantity <= 0 for _, quantity in items):
         raise DomainError("A shipment needs lines with positive quantities.", code="invalid_shipment_lines")
@@ -39,7 +50,11 @@ def shipment_create(
     ):
         raise Conflict(f"Order {order_id} already has a shipment from {warehouse}.", code="shipment_exists")
     shipment = Shipment.objects.create(
-        order_id=order_id, customer_id=customer_id, warehouse=warehouse, tracking_number=_tracking_number()
+        id=mint_record_id(bucket_of(str(order_id))),
+        order_id=order_id,
+        customer_id=customer_id,
+        warehouse=warehouse,
+        tracking_number=_tracking_number(),
     )
     ShipmentLine.objects.bulk_create(ShipmentLine(shipment=shipment, sku=sku, quantity=q) for sku, q in items)
     published.shipment_changed("shipment.created", shipment)
@@ -69,6 +84,7 @@ def _move(shipment: Shipment, status: str) -> Shipment:
 
 @transaction.atomic
 def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
+    capability_write_guard(CAPABILITY)
     shipment = _move(_locked(shipment_id), Shipment.Status.DISPATCHED)
     notify("shipment_dispatched", order_id=shipment.order_id, warehouse=shipment.warehouse)
     return shipment
@@ -76,11 +92,13 @@ def shipment_dispatch(*, shipment_id: uuid.UUID) -> Shipment:
 
 @transaction.atomic
 def shipment_deliver(*, shipment_id: uuid.UUID) -> Shipment:
+    capability_write_guard(CAPABILITY)
     return _move(_locked(shipment_id), Shipment.Status.DELIVERED)
 
 
 @transaction.atomic
 def shipment_cancel(*, shipment_id: uuid.UUID) -> Shipment:
+    capability_write_guard(CAPABILITY)
     shipment = _locked(shipment_id)
     if shipment.status == Shipment.Status.CANCELLED:
         return shipment

@@ -74,11 +74,22 @@ def test_the_monolith_rules_deploy_as_rules_whose_queues_get_only_matching_event
     lines = deploy("--eventbridge", bus, "--rules", MONOLITH_RULES)
 
     assert lines[0].startswith(f"event bus {bus}: created (arn:aws:events:")
-    assert lines[1] == f"rule reporting-tracks-sales: created -> sqs {prefix}reporting"
-    assert lines[2] == f"{MONOLITH_RULES}: 1 rule deployed to event bus {bus}"
+    assert lines[1:6] == [
+        f"rule reporting-tracks-sales: created -> sqs {prefix}reporting",
+        f"rule inventory-replica: created -> sqs {prefix}inventory",
+        f"rule payment-replica: created -> sqs {prefix}payment",
+        f"rule shipment-replica: created -> sqs {prefix}shipment",
+        f"rule inventory-consumes-dispatched-stock: created -> sqs {prefix}inventory",
+    ]
+    assert lines[6] == f"{MONOLITH_RULES}: 5 rules deployed to event bus {bus}"
     queue_url = sqs().get_queue_url(QueueName=prefix + "reporting")["QueueUrl"]
     rule_arn = eventbridge().describe_rule(Name="reporting-tracks-sales", EventBusName=bus)["Arn"]
-    assert state(bus) == {
+    deployed = state(bus)
+    assert sorted(deployed) == sorted(
+        ["reporting-tracks-sales", "inventory-replica", "payment-replica", "shipment-replica",
+         "inventory-consumes-dispatched-stock"]
+    )  # fmt: skip
+    assert {"reporting-tracks-sales": deployed["reporting-tracks-sales"]} == {
         "reporting-tracks-sales": {
             "pattern": {"source": ["monolith/orders"], "detail-type": ["order.confirmed", "order.cancelled"]},
             "state": "ENABLED",
@@ -113,8 +124,10 @@ def test_deploying_again_changes_nothing(prefix: str) -> None:
 
     assert lines[0].startswith(f"event bus {bus}: exists")
     assert lines[1] == f"rule reporting-tracks-sales: unchanged -> sqs {prefix}reporting"
+    assert all(": unchanged -> " in line for line in lines[1:6]), lines
     assert state(bus) == before and policy(queue_url) == policy_before
-    assert [q for q in sqs().list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])] == [queue_url]
+    queues = sorted(sqs().list_queues(QueueNamePrefix=prefix).get("QueueUrls", []))
+    assert len(queues) == 4 and queue_url in queues
 
 
 RULES = """

@@ -362,8 +362,9 @@ def write(tmp_path: Path, name: str, content: str | dict[str, Any]) -> str:
 
 def test_check_lists_the_projects_rules_and_their_targets() -> None:
     out = run("events_rules", "check")
-    assert out.splitlines()[0].endswith("monolith/event_rules.yaml: 1 rule, valid")
+    assert out.splitlines()[0].endswith("monolith/event_rules.yaml: 5 rules, valid")
     assert "  reporting-tracks-sales -> queue reporting\n" in out
+    assert "  inventory-replica -> queue inventory\n" in out
     assert '"detail-type": ["order.confirmed", "order.cancelled"]' in out
 
 

@@ -1,0 +1,1 @@
+"""Management commands, found here by Django; the code behind them is in ``extracted_services.common``."""

@@ -1,0 +1,8 @@
+from extracted_services.common.capability import Capability
+from extracted_services.common.commands import ReconcileCommand
+from extracted_services.inventory import bootstrap
+
+
+class Command(ReconcileCommand):
+    def capability(self) -> Capability:
+        return bootstrap.capability()

@@ -1,0 +1,8 @@
+from extracted_services.common.capability import Capability
+from extracted_services.common.commands import ReplicationStatusCommand
+from extracted_services.inventory import bootstrap
+
+
+class Command(ReplicationStatusCommand):
+    def capability(self) -> Capability:
+        return bootstrap.capability()

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from extracted_services.common.capability import Capability
+from extracted_services.common.commands import ReconcileCommand
+from extracted_services.payment import bootstrap
+
+
+class Command(ReconcileCommand):
+    def capability(self) -> Capability:
+        return bootstrap.capability()

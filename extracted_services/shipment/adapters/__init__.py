@@ -1,0 +1,1 @@
+"""The shipment service's adapters: the ORM (models, repository, unit of work, outbox)."""

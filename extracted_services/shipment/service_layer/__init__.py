@@ -1,0 +1,1 @@
+"""The shipment use cases over a unit of work (``unit_of_work``)."""

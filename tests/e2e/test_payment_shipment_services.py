@@ -1,0 +1,320 @@
+"""The payment and shipment services as real processes: the monolith's contract, dry runs, outbox, replica.
+
+Each service runs under gunicorn on a free loopback port with its own SQLite database, verifying the tokens of
+a monolith started beside it with that monolith's public key alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.contract import payments, shipments
+from tests.e2e.contract.target import Target, subject_of
+from tests.e2e.processes import (
+    ROOT,
+    VENV_BIN,
+    LiveMonolith,
+    Process,
+    free_port,
+    start_monolith,
+    start_process,
+    wait_until_healthy,
+)
+
+pytestmark = pytest.mark.e2e
+
+Case = Callable[[Target], None]
+USERS = ("alice", "bob", "staff")
+INTERNAL_TOKEN = "test-internal-" + uuid.uuid4().hex
+
+
+@dataclass
+class LiveService:
+    name: str
+    base_url: str
+    env: dict[str, str]
+    database: Path
+    server: Process
+
+    def manage(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``python -m extracted_services.<name> <args>`` with the service's environment."""
+        argv = [sys.executable, "-m", f"extracted_services.{self.name}", *args]
+        result = subprocess.run(argv, env=self.env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def count(self, table: str) -> int:
+        return int(_query(self.database, f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - test-chosen names
+
+    def outbox(self) -> list[dict[str, Any]]:
+        rows = _query(self.database, "SELECT payload FROM events_outboxevent ORDER BY id")
+        return [json.loads(payload) for (payload,) in rows]
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _query(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(database) as conn:
+        return list(conn.execute(sql).fetchall())
+
+
+def _public_key(monolith: LiveMonolith) -> str:
+    return monolith.env.get("JWT_PUBLIC_KEY_FILE") or str(ROOT / "var" / "keys" / "jwt-public.pem")
+
+
+def start_service(name: str, workdir: Path, monolith: LiveMonolith) -> LiveService:
+    """Migrate a fresh SQLite database and start the service under gunicorn on a free port."""
+    port = free_port()
+    database = workdir / f"{name}.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": f"extracted_services.{name}.settings",
+        f"{name.upper()}_DATABASE_URL": f"sqlite:///{database}",
+        "JWT_PUBLIC_KEY_FILE": _public_key(monolith),
+        "EVENTS_BROKER_URL": "filesystem://",
+        "EVENTS_BROKER_DIR": str(workdir / "broker"),
+        "MONOLITH_URL": monolith.base_url,
+        "STRANGLER_INTERNAL_TOKEN": INTERNAL_TOKEN,
+        "PYTHONUNBUFFERED": "1",
+    }
+    service = LiveService(name, f"http://127.0.0.1:{port}", env, database, server=None)  # type: ignore[arg-type]
+    service.manage("migrate", "--noinput", "-v0")
+    argv = [
+        str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
+        f"extracted_services.{name}.wsgi",
+    ]  # fmt: skip
+    service.server = start_process(f"{name}-service", argv, env, workdir)
+    try:
+        wait_until_healthy(service.base_url + "/healthz", service.server.popen)
+    except Exception:
+        service.stop()
+        raise RuntimeError(f"{name} service did not start; log:\n" + service.server.log()) from None
+    return service
+
+
+@pytest.fixture(scope="module")
+def monolith(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveMonolith]:
+    server = start_monolith(Path(tmp_path_factory.mktemp("monolith")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def tokens(monolith: LiveMonolith) -> dict[str, str]:
+    return {user: monolith.token(user) for user in USERS}
+
+
+def _service(name: str, tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith) -> Iterator[LiveService]:
+    service = start_service(name, Path(tmp_path_factory.mktemp(name)), monolith)
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+@pytest.fixture(scope="module")
+def payment_service(tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith) -> Iterator[LiveService]:
+    yield from _service("payment", tmp_path_factory, monolith)
+
+
+@pytest.fixture(scope="module")
+def shipment_service(tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith) -> Iterator[LiveService]:
+    yield from _service("shipment", tmp_path_factory, monolith)
+
+
+@pytest.mark.parametrize("case", payments.CASES, ids=lambda c: c.__name__)
+def test_payment_service_keeps_the_payments_contract(
+    payment_service: LiveService, tokens: dict[str, str], case: Case
+) -> None:
+    case(Target("payment-service", payment_service.base_url, tokens))
+
+
+@pytest.mark.parametrize("case", shipments.CASES, ids=lambda c: c.__name__)
+def test_shipment_service_keeps_the_shipments_contract(
+    shipment_service: LiveService, tokens: dict[str, str], case: Case
+) -> None:
+    case(Target("shipment-service", shipment_service.base_url, tokens))
+
+
+def _call(service: LiveService, tokens: dict[str, str], method: str, path: str, user: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {tokens[user]}", **kwargs.pop("headers", {})}
+    return httpx.request(method, service.base_url + path, headers=headers, timeout=10.0, **kwargs)
+
+
+def test_a_payment_s_events_carry_the_monolith_s_types_and_data_with_the_service_s_source(
+    payment_service: LiveService, tokens: dict[str, str]
+) -> None:
+    order_id = str(uuid.uuid4())
+    body = {"amount": "12.00", "currency": "EUR", "card_token": "tok_visa", "order_id": order_id}
+    payment = _call(payment_service, tokens, "POST", "/api/payments/", "alice", json=body).json()
+    captured = _call(payment_service, tokens, "POST", f"/api/payments/{payment['id']}/capture/", "staff", json={})
+    refunded = _call(payment_service, tokens, "POST", f"/api/payments/{payment['id']}/refund/", "staff", json={})
+    assert (captured.status_code, refunded.status_code) == (200, 200)
+    events = [e for e in payment_service.outbox() if e["subject"] == payment["id"]]
+    assert [(e["type"], e["source"], e["sequence"]) for e in events] == [
+        ("payment.authorized", "payment-service", 1), ("payment.captured", "payment-service", 2),
+        ("payment.refunded", "payment-service", 3),
+    ]  # fmt: skip
+    assert events[-1]["data"] == {
+        "payment_id": payment["id"], "customer_id": subject_of(tokens["alice"]), "order_id": order_id,
+        "amount": "12.00", "currency": "EUR", "status": "refunded", "captured_amount": "12.00",
+        "refunded_amount": "12.00", "amount_refunded": "12.00",
+    }  # fmt: skip
+
+
+def test_a_repeated_idempotency_key_replays_the_first_payment(
+    payment_service: LiveService, tokens: dict[str, str]
+) -> None:
+    body = {"amount": "7.00", "currency": "EUR", "card_token": "tok_visa", "order_id": str(uuid.uuid4())}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first, again = (
+        _call(payment_service, tokens, "POST", "/api/payments/", "alice", json=body, headers=key) for _ in range(2)
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = _call(
+        payment_service, tokens, "POST", "/api/payments/", "alice", json={**body, "amount": "8.00"}, headers=key
+    )
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    assert [e["subject"] for e in payment_service.outbox()].count(first.json()["id"]) == 1
+
+
+def test_a_dry_run_payment_leaves_no_row_and_no_event(payment_service: LiveService, tokens: dict[str, str]) -> None:
+    tables = ("payment_service_payment", "events_outboxevent", "core_idempotencyrecord")
+    before = [payment_service.count(table) for table in tables]
+    body = {"amount": "9.99", "currency": "EUR", "card_token": "tok_visa", "order_id": str(uuid.uuid4())}
+    shadow = {"X-Strangler-Shadow": "1", "Idempotency-Key": uuid.uuid4().hex}
+    response = _call(payment_service, tokens, "POST", "/api/payments/", "alice", json=body, headers=shadow)
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Strangler-Dry-Run"] == "1"
+    assert response.json()["status"] == "authorized"
+    assert [payment_service.count(table) for table in tables] == before
+    gone = _call(payment_service, tokens, "GET", f"/api/payments/{response.json()['id']}/", "staff")
+    assert gone.status_code == 404
+
+
+def test_a_dry_run_shipment_leaves_no_row_and_no_event(shipment_service: LiveService, tokens: dict[str, str]) -> None:
+    tables = ("shipment_service_shipment", "shipment_service_shipmentline", "events_outboxevent")
+    before = [shipment_service.count(table) for table in tables]
+    body = {
+        "order_id": str(uuid.uuid4()), "customer_id": subject_of(tokens["alice"]), "warehouse": "BER-1",
+        "lines": [{"sku": "MUG-LOGO", "quantity": 1}],
+    }  # fmt: skip
+    response = _call(
+        shipment_service, tokens, "POST", "/api/shipments/", "staff", json=body, headers={"X-Strangler-Shadow": "1"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["X-Strangler-Dry-Run"] == "1"
+    assert [shipment_service.count(table) for table in tables] == before
+    listed = _call(shipment_service, tokens, "GET", f"/api/shipments/?order_id={body['order_id']}", "staff")
+    assert listed.json()["count"] == 0
+
+
+def test_internal_replication_needs_the_internal_token(payment_service: LiveService) -> None:
+    url = payment_service.base_url + "/internal/replication"
+    assert httpx.get(url, timeout=10.0).status_code == 401
+    status = httpx.get(url, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}, timeout=10.0)
+    assert status.status_code == 200, status.text
+    assert set(status.json()) == {"capability", "applied", "source_events", "lag_events", "lag_seconds"}
+    assert status.json()["capability"] == "payments"
+
+
+# Replication: a fresh service per capability (the contract cases above write records the monolith never had).
+
+
+@pytest.fixture(scope="module")
+def payment_replica(tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith) -> Iterator[LiveService]:
+    yield from _service("payment", tmp_path_factory, monolith)
+
+
+@pytest.fixture(scope="module")
+def shipment_replica(tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith) -> Iterator[LiveService]:
+    yield from _service("shipment", tmp_path_factory, monolith)
+
+
+def _monolith_envelopes(monolith: LiveMonolith, aggregate_id: str) -> str:
+    database = Path(monolith.env["DATABASE_URL"].removeprefix("sqlite:///"))
+    rows = _query(database, f"SELECT payload FROM events_outboxevent WHERE aggregate_id = '{aggregate_id}' ORDER BY id")
+    return "".join(payload + "\n" for (payload,) in rows)
+
+
+def _monolith_call(monolith: LiveMonolith, tokens: dict[str, str], method: str, path: str, user: str, **kw: Any) -> Any:
+    headers = {"Authorization": f"Bearer {tokens[user]}"}
+    response = httpx.request(method, monolith.base_url + path, headers=headers, timeout=10.0, **kw)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _without_times(document: dict[str, Any]) -> dict[str, Any]:
+    """The export and the events carry no timestamps: a replica dates records by when it learnt of them."""
+    return {k: v for k, v in document.items() if not k.endswith("_at")}
+
+
+def test_payment_replica_follows_the_monolith_then_continues_its_numbering(
+    payment_replica: LiveService, monolith: LiveMonolith, tokens: dict[str, str]
+) -> None:
+    body = {"amount": "30.00", "currency": "EUR", "card_token": "tok_visa", "order_id": str(uuid.uuid4())}
+    legacy = _monolith_call(monolith, tokens, "POST", "/api/payments/", "alice", json=body)
+    payment_replica.manage("backfill", "--token", tokens["staff"], "--no-progress")
+    path = f"/api/payments/{legacy['id']}/"
+    assert _without_times(_call(payment_replica, tokens, "GET", path, "alice").json()) == _without_times(legacy)
+
+    captured = _monolith_call(monolith, tokens, "POST", path + "capture/", "staff", json={"amount": "20.00"})
+    outcomes = payment_replica.manage(
+        "replica_receive", "--consumer", "payment", stdin=_monolith_envelopes(monolith, legacy["id"])
+    )
+    assert json.loads(outcomes.stdout).get("handled") == 1, outcomes.stdout  # the authorisation was in the snapshot
+    assert _without_times(_call(payment_replica, tokens, "GET", path, "staff").json()) == _without_times(captured)
+    assert payment_replica.outbox() == [], "a replica publishes nothing"
+
+    refunded = _call(payment_replica, tokens, "POST", path + "refund/", "staff", json={"amount": "5.00"})
+    assert (refunded.status_code, refunded.json()["refunded_amount"]) == (200, "5.00")
+    assert [(e["type"], e["sequence"]) for e in payment_replica.outbox()] == [("payment.refunded", 3)]
+    reconciled = payment_replica.manage("reconcile", "--token", tokens["staff"], "--json", check=False)
+    assert reconciled.returncode == 1 and json.loads(reconciled.stdout)["resources"][0]["differing"] == [legacy["id"]]
+
+
+def test_shipment_replica_follows_the_monolith_and_reconciles_equal(
+    shipment_replica: LiveService, monolith: LiveMonolith, tokens: dict[str, str]
+) -> None:
+    body = {
+        "order_id": str(uuid.uuid4()), "customer_id": subject_of(tokens["alice"]), "warehouse": "BER-1",
+        "lines": [{"sku": "MUG-LOGO", "quantity": 2}],
+    }  # fmt: skip
+    legacy = _monolith_call(monolith, tokens, "POST", "/api/shipments/", "staff", json=body)
+    shipment_replica.manage("backfill", "--token", tokens["staff"], "--no-progress")
+    path = f"/api/shipments/{legacy['id']}/"
+    dispatched = _monolith_call(monolith, tokens, "POST", path + "dispatch/", "staff")
+    outcomes = shipment_replica.manage(
+        "replica_receive", "--consumer", "shipment", stdin=_monolith_envelopes(monolith, legacy["id"])
+    )
+    assert json.loads(outcomes.stdout).get("handled") == 1, outcomes.stdout
+    replica = _call(shipment_replica, tokens, "GET", path, "alice").json()
+    assert _without_times(replica) == _without_times(dispatched) and replica["dispatched_at"]
+
+    reconciled = shipment_replica.manage("reconcile", "--token", tokens["staff"], "--json")
+    assert json.loads(reconciled.stdout)["equal"] is True
+    status = json.loads(shipment_replica.manage("replication_status", "--token", tokens["staff"]).stdout)
+    assert (status["applied"], status["lag_events"]) == (status["source_events"], 0)
+
+    delivered = _call(shipment_replica, tokens, "POST", path + "deliver/", "staff")
+    assert delivered.json()["status"] == "delivered"
+    assert [(e["type"], e["source"], e["sequence"]) for e in shipment_replica.outbox()] == [
+        ("shipment.delivered", "shipment-service", 3)
+    ]
