@@ -15,11 +15,19 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 venv: $(STAMP)
 
+SERVICES := inventory payment shipment
+
 ## make run: install, migrate SQLite, load demo data, start the local stack (Procfile) on 127.0.0.1
+# Every process reads the proxy's state store (who owns what) and shares the internal token of the cut-over
+# barrier; the token is a development secret made once in var/internal-token.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	for service in $(SERVICES); do $(PY) -m extracted_services.$$service migrate --noinput -v0 || exit 1; done
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py dev_secret var/internal-token
+	STRANGLER_STATE_URL="sqlite:///$(CURDIR)/var/proxy-state.sqlite3" \
+	STRANGLER_INTERNAL_TOKEN="$$(cat var/internal-token)" \
 	$(VENV)/bin/honcho start -f Procfile
 
 ## make test: the whole suite, on SQLite and then on PostgreSQL
@@ -34,7 +42,7 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy monolith events strangler_proxy migrations_plan
+	$(VENV)/bin/mypy monolith events strangler_proxy migrations_plan extracted_services
 
 fuzz: $(STAMP)
 	$(PY) -m pytest tests/e2e/test_schema_fuzz.py -p no:cacheprovider
