@@ -7,6 +7,7 @@ from pathlib import Path
 
 from extracted_services.common.config import ServiceConfig
 from extracted_services.common.settings_builder import ServiceProject, build_settings
+from extracted_services.inventory.adapters.dynamodb_config import DynamoDbSettings
 
 PROJECT = ServiceProject(
     app="extracted_services.inventory",
@@ -18,3 +19,4 @@ PROJECT = ServiceProject(
 CONFIG = ServiceConfig.from_env("inventory", os.environ)
 
 globals().update(build_settings(CONFIG, PROJECT))
+INVENTORY_DYNAMODB = DynamoDbSettings.from_env(os.environ)  # used when INVENTORY_REPOSITORY=dynamodb

@@ -205,7 +205,10 @@ def test_an_unknown_consumer_is_refused_with_one_line(service: InventoryService)
     ("env", "message"),
     [
         ({"JWT_PUBLIC_KEY_FILE": "/nonexistent/jwt-public.pem"}, "JWT_PUBLIC_KEY_FILE: /nonexistent/jwt-public.pem"),
-        ({"INVENTORY_REPOSITORY": "dynamodb"}, "INVENTORY_REPOSITORY=dynamodb: the DynamoDB repository is not built"),
+        (
+            {"INVENTORY_REPOSITORY": "dynamodb", "INVENTORY_DYNAMODB_TABLE_PREFIX": "no spaces"},
+            "INVENTORY_DYNAMODB_TABLE_PREFIX must be",
+        ),
         ({"INVENTORY_REPOSITORY": "mongo"}, "INVENTORY_REPOSITORY must be one of orm, dynamodb, got 'mongo'"),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, got 'maybe'"),
     ],

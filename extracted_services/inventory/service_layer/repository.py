@@ -1,11 +1,12 @@
 """The storage port of inventory: what the use cases need from a database, and nothing more.
 
 Two adapters implement it: ``adapters/orm_repository.py`` (Django ORM: row locks taken in primary-key order,
-plus the version check) and, next, a DynamoDB one (no locks: conditional writes on ``version``, so stock never
+plus the version check) and ``adapters/dynamodb.py`` (no locks: conditional writes on ``version``, so stock never
 goes negative and a lost race raises ``StaleLevel`` instead of overwriting).
 
 Reads with ``lock=True`` happen inside a unit of work: on the ORM the rows stay locked until it ends, so
-writers of the same rows queue; an adapter without locks just reads, and ``save_levels`` catches the race.
+writers of the same rows queue; an adapter without locks just reads, and the version check catches the race
+(in ``save_levels``, or when the unit of work commits if the adapter buffers its writes, as DynamoDB's does).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class InventoryRepository(Protocol):
 
     def save_levels(self, levels: Iterable[StockLevel]) -> None:
         """Write levels read in this unit of work, each only if its stored version is still the one read
-        (a zero level: only if still absent); raises StaleLevel otherwise. The written version is the level's."""
+        (a zero level: only if still absent); raises StaleLevel otherwise (here, or when the unit of work
+        commits). The written version is the level's."""
         ...
 
     def reservation(self, reservation_id: uuid.UUID, *, lock: bool) -> Reservation | None: ...

@@ -3,15 +3,30 @@
 Each runs in one unit of work: the change and the events it publishes commit together. They behave as the
 monolith's ``monolith/inventory/services.py`` does (same checks in the same order, same errors, same events),
 since during the migration either side may answer the same request.
+
+A unit of work that lost a race (``StaleLevel``: a level or reservation changed between its read and its write)
+runs again on fresh reads, a few times. On the ORM the row locks make that rare (a writer waits for the other
+instead); on DynamoDB it is how concurrent writers queue. Either way the later request sees the earlier one's
+stock, so both adapters answer alike (e.g. ``insufficient_stock``, never ``concurrent_update``, for the loser of
+the last unit). Only after ``STALE_ATTEMPTS`` lost races does ``StaleLevel`` reach the caller (409).
 """
 
 from __future__ import annotations
 
+import functools
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterable
+from typing import ParamSpec, TypeVar
 
 from extracted_services.inventory.domain.allocation import allocate
-from extracted_services.inventory.domain.errors import InsufficientStock, ReservationNotFound, ZeroAdjustment
+from extracted_services.inventory.domain.errors import (
+    InsufficientStock,
+    ReservationNotFound,
+    StaleLevel,
+    ZeroAdjustment,
+)
 from extracted_services.inventory.domain.events import StockAdjusted, StockConsumed, StockReleased, StockReserved
 from extracted_services.inventory.domain.model import (
     Adjustment,
@@ -23,7 +38,27 @@ from extracted_services.inventory.domain.model import (
 )
 from extracted_services.inventory.service_layer.unit_of_work import AbstractUnitOfWork
 
+STALE_ATTEMPTS = 10
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def retried_when_stale(use_case: Callable[P, R]) -> Callable[P, R]:
+    """Run ``use_case`` again (after a short random pause) when it raises ``StaleLevel``."""
+
+    @functools.wraps(use_case)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, STALE_ATTEMPTS):
+            try:
+                return use_case(*args, **kwargs)
+            except StaleLevel:
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))  # spread the retries of racing writers
+        return use_case(*args, **kwargs)
+
+    return run
+
+
+@retried_when_stale
 def stock_adjust(
     uow: AbstractUnitOfWork, *, warehouse_code: str, sku: str, delta: int, reason: str, actor_id: int | None
 ) -> Adjustment:
@@ -43,6 +78,7 @@ def stock_adjust(
     return adjustment
 
 
+@retried_when_stale
 def reservation_create(
     uow: AbstractUnitOfWork,
     *,
@@ -67,6 +103,7 @@ def reservation_create(
     return reservation
 
 
+@retried_when_stale
 def reservation_release(uow: AbstractUnitOfWork, *, reservation_id: uuid.UUID) -> Reservation:
     """Give held stock back. Releasing twice is a no-op; a consumed (shipped) reservation cannot be released."""
     with uow:
@@ -83,6 +120,7 @@ def reservation_release(uow: AbstractUnitOfWork, *, reservation_id: uuid.UUID) -
     return released
 
 
+@retried_when_stale
 def reservation_consume(uow: AbstractUnitOfWork, *, reference: str, warehouse_code: str) -> int:
     """Take the stock held for ``reference`` at one warehouse off the shelf (it shipped). Returns units consumed."""
     with uow:
