@@ -142,6 +142,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags are the path after this prefix. Pinned: guessed from every route, it shrank to "/"
+    # once /internal/ existed, and every id gained "api_" (the services pin the same prefix).
+    "SCHEMA_PATH_PREFIX": "/api",
     "APPEND_COMPONENTS": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     },

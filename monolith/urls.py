@@ -7,6 +7,7 @@ from monolith.api import export, internal
 from monolith.core.views import healthz
 
 export_api: list[URLPattern | URLResolver] = [
+    path("inventory/warehouses/", export.WarehouseExportView.as_view(), name="export-warehouses"),
     path("inventory/stock/", export.StockExportView.as_view(), name="export-stock"),
     path("inventory/reservations/", export.ReservationExportView.as_view(), name="export-reservations"),
     path("payments/", export.PaymentExportView.as_view(), name="export-payments"),

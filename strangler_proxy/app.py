@@ -189,6 +189,8 @@ class ProxyApp:
                 message = f"Writes to {group.name} are held for a cut-over; try again shortly."
                 await _error(send, 503, "writes_held", message, rid)
                 return
+        if group is not None and group.cutover is not None and method not in SAFE_METHODS:
+            await body.buffer()  # kept: a 421 from the monolith (moved meanwhile) is re-sent to the service
         state = self.live.get(group.name) if group else None
         mode = state.mode if state else Mode.MONOLITH
         if group is None or match is None or state is None or mode == Mode.MONOLITH:
@@ -248,7 +250,21 @@ class ProxyApp:
             return None
         metrics.observe_latency(label, upstream, time.perf_counter() - started)
         metrics.count_request(label, upstream, f"{response.status // 100}xx")
+        if response.status == 421 and self._misdirected_write(group, upstream, method, body, tee):
+            # The monolith refused a write of a capability cut over since this request was routed (its fence):
+            # 421 means nothing was done, so the service, the owner now, gets it.
+            assert group is not None
+            await response.release()
+            metrics.MISDIRECTED.labels(group.name).inc()
+            await self._serve_service(group, method, target, headers, body, rid, send)
+            return None
         return await self._relay(response, upstream, method, rid, send, tee=tee)
+
+    def _misdirected_write(self, group: Group | None, upstream: str, method: str, body: RequestBody, tee: int) -> bool:
+        return (
+            group is not None and group.cutover is not None and upstream == self.config.monolith and not tee
+            and method not in SAFE_METHODS and body.buffered is not None
+        )  # fmt: skip
 
     async def _relay(self, response: Any, upstream: str, method: str, rid: str, send: Send, *, tee: int = 0
                      ) -> Exchange | None:  # fmt: skip

@@ -369,6 +369,7 @@ def _cutover(node: Node) -> Cutover:
                 "timeout": number(positive=True),
                 "hold_timeout": number(positive=True),
                 "token_env": env_name,
+                "converge_events": integer(minimum=0),
             },
             required=("capability",),
         )

@@ -3,6 +3,10 @@
 docs/extraction.md ("Write barrier") is the contract. For a group with a ``cutover`` section, not yet in mode
 ``service``:
 
+0. converge: while the service is more than ``cutover.converge_events`` behind the monolith (its position from
+   ``GET {monolith}/api/export/{capability}/position``, the service's ``applied``), wait, writes still flowing —
+   so the pause below covers the last few events, not a backlog (bounded by ``cutover.timeout``; if the
+   position cannot be read, this step is skipped);
 1. hold the group in the state store (every instance parks its unsafe requests) and wait one poll interval, so
    that every instance parks before the monolith stops taking writes;
 2. ``POST {monolith}/internal/ownership/{capability}/fence`` → ``{"position": N}``;
@@ -102,6 +106,7 @@ class CutoverBarrier:
             raise CutoverRefused(409, "cutover_in_progress", f"A cut-over of {group.name} is already running.")
         self._running.add(group.name)
         try:
+            await self._converge(group, cutover, token)
             if await asyncio.to_thread(self.proxy.store.hold, group.name, True):
                 message = (f"{group.name} is already held: a cut-over is running on another instance (or one was "
                            'interrupted: clear it with {"held": false, "reason": ...}). Nothing changed.')  # fmt: skip
@@ -146,6 +151,25 @@ class CutoverBarrier:
         logger.info("group %s cut over to the service: writes held %d ms, position %d", group.name, pause_ms,
                     position)  # fmt: skip
         return CutoverResult(entry, pause_ms, position)
+
+    async def _converge(self, group: Group, cutover: Cutover, token: str) -> None:
+        position_url = f"{self._url(self.proxy.config.monolith)}/api/export/{cutover.capability}/position"
+        applied_url = f"{self._url(group.service)}/internal/replication"
+        deadline = time.perf_counter() + cutover.timeout
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=self._transport, headers=headers) as client:
+            while time.perf_counter() < deadline:
+                try:
+                    position = await self._call(client, "GET", position_url, deadline, "the monolith's position")
+                    applied = await self._call(client, "GET", applied_url, deadline, "the replication status")
+                except _Failed as failure:
+                    logger.warning("cut-over of %s: not converging first (%s)", group.name, failure.why)
+                    return
+                behind = _int(position.get("events")) - _int(applied.get("applied"))
+                if behind <= cutover.converge_events:
+                    return
+                await asyncio.sleep(self._poll)
+        logger.warning("cut-over of %s: the service was still behind after %g s", group.name, cutover.timeout)
 
     async def _fence(self, client: httpx.AsyncClient, group: Group, cutover: Cutover, deadline: float) -> int:
         url = f"{self._url(self.proxy.config.monolith)}/internal/ownership/{cutover.capability}/fence"
@@ -239,3 +263,7 @@ def _count(value: Any) -> bool:
 
 def _aborted(group: Group, why: str) -> str:
     return f"The cut-over of {group.name} was aborted: {why}. Writes are back where they were; the mode is unchanged."
+
+
+def _int(value: Any) -> int:
+    return int(value) if _count(value) else 0

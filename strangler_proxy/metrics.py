@@ -65,3 +65,10 @@ def observe_latency(group: str, upstream: str, seconds: float) -> None:
     if child is None:
         child = _LATENCY_CHILDREN[key] = LATENCY.labels(group, upstream)
     child.observe(seconds)
+
+
+MISDIRECTED = Counter(
+    "strangler_proxy_misdirected_writes",
+    "Writes the monolith refused with 421 (its capability moved meanwhile) and the proxy re-sent to the service",
+    ["group"],
+)

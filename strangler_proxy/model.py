@@ -111,6 +111,9 @@ class Cutover:
     timeout: float = 30.0  # seconds for the fence and the service's catch-up together
     hold_timeout: float = DEFAULT_HOLD_TIMEOUT  # seconds an unsafe request may stay parked before it gets 503
     token_env: str = "STRANGLER_INTERNAL_TOKEN"  # the variable holding the internal bearer token
+    # Before holding writes, wait (within ``timeout``) until the service is at most this many events behind, so
+    # the pause covers only the last few events, not a backlog.
+    converge_events: int = 50
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -71,6 +71,10 @@ class OwnershipView:
         self._states: dict[str, GroupState] = {}
         self._read_at = float("-inf")
 
+    @property
+    def url(self) -> str | None:
+        return self._url
+
     def state(self, group: str) -> GroupState | None:
         """The group's live state, or None when there is no store or the store does not know the group."""
         if self._url is None:

@@ -7,6 +7,9 @@
 - ``applied``: the sum of the replica consumer's positions over the capability's aggregate types (backfill seeds
   included), so it compares directly with the monolith's event count (sequences are gap-free from 1);
 - ``source_events``: the monolith's count from ``GET /api/export/<capability>/position``, null when unreachable;
+  read with the internal token (``STRANGLER_INTERNAL_TOKEN``, which the monolith's position accepts) when this
+  service has one, and with the monolith token (``MONOLITH_TOKEN``, ``MONOLITH_TOKEN_FILE``) when it has none or
+  the monolith refuses it;
 - ``lag_seconds``: now minus the time of the newest applied event; 0 when ``lag_events`` is 0 (nothing is
   waiting, however long ago the last change was), null when nothing was ever applied from an event.
 """
@@ -25,7 +28,13 @@ from django.utils import timezone
 from events.envelope import Envelope
 from extracted_services.common.capability import Capability
 from extracted_services.common.config import ServiceConfig
-from extracted_services.common.export_client import ExportClient, ExportError, TokenMissing, resolve_token
+from extracted_services.common.export_client import (
+    ExportClient,
+    ExportError,
+    ExportRefused,
+    TokenMissing,
+    resolve_token,
+)
 from extracted_services.common.internal import internal_only
 from extracted_services.common.models import ReplicaWatermark
 from extracted_services.common.positions import applied_total
@@ -74,16 +83,26 @@ def replication_status(
 
 
 def source_events(capability: Capability, config: ServiceConfig, *, token: str | None, timeout: float) -> int | None:
-    """The monolith's event count for the capability, or None when it cannot be had (unreachable, refused...)."""
-    if token is None:
+    """The monolith's event count for the capability, or None when it cannot be had (unreachable, refused...).
+
+    ``token`` (``--token``) is used alone when given; otherwise the internal token, then the monolith token."""
+    found = [token] if token is not None else [t for t in (config.internal_token, _monolith_token(config)) if t]
+    candidates: list[str | None] = [*found] or [None]  # none: the position may be open to the network; try without
+    for candidate in candidates:
         try:
-            token = resolve_token(token=None, token_file=None, config=config)
-        except TokenMissing:
-            token = None  # the position may be open to the internal network; try without
+            with ExportClient(config.monolith_url, candidate, timeout=timeout) as client:
+                return client.position(capability.name)
+        except ExportRefused:
+            continue
+        except ExportError:
+            return None
+    return None
+
+
+def _monolith_token(config: ServiceConfig) -> str | None:
     try:
-        with ExportClient(config.monolith_url, token, timeout=timeout) as client:
-            return client.position(capability.name)
-    except ExportError:
+        return resolve_token(token=None, token_file=None, config=config)
+    except TokenMissing:
         return None
 
 

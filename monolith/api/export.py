@@ -27,11 +27,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from monolith.api import export_schema as schema
+from monolith.api.auth import ClaimsJWTAuthentication
+from monolith.api.internal import InternalTokenAuthentication, admitting_internal
 from monolith.api.permissions import requires
 from monolith.core.capabilities import CAPABILITY_AGGREGATES, capability_position
 from monolith.core.errors import DomainError
 from monolith.core.export import ExportPage
-from monolith.inventory.selectors import reservation_export, stock_export
+from monolith.inventory.selectors import reservation_export, stock_export, warehouse_export
 from monolith.payments.selectors import payment_export
 from monolith.shipments.selectors import shipment_export
 
@@ -103,6 +105,20 @@ class _ExportView(APIView):
         return Response({"results": page.records, "next": following})
 
 
+class WarehouseExportView(_ExportView):
+    permission_classes = [requires(VIEW_PERMISSIONS["inventory"])]
+    select = staticmethod(warehouse_export)
+    key = staticmethod(_int_key)
+
+    @extend_schema(
+        parameters=[schema.AFTER, schema.LIMIT],
+        responses={200: schema.WarehousePageSerializer},
+        operation_id="export_inventory_warehouses",
+    )
+    def get(self, request: Request) -> Response:
+        return self.page(request)
+
+
 class StockExportView(_ExportView):
     permission_classes = [requires(VIEW_PERMISSIONS["inventory"])]
     select = staticmethod(stock_export)
@@ -160,16 +176,28 @@ class ShipmentExportView(_ExportView):
 
 
 class ExportPositionView(APIView):
-    """How many events the capability has published: where a backfilled replica must catch up to."""
+    """How many events the capability has published: where a backfilled replica must catch up to.
+
+    Also open to the internal token: a service's ``/internal/replication`` reads it with the token it already
+    holds, no user token needed.
+    """
+
+    authentication_classes = [InternalTokenAuthentication, ClaimsJWTAuthentication]
 
     def get_permissions(self) -> list[BasePermission]:
         perm = VIEW_PERMISSIONS.get(getattr(self, "kwargs", {}).get("capability", ""))
-        return [requires(perm)()] if perm else [IsAuthenticated()]
+        return [admitting_internal(requires(perm) if perm else IsAuthenticated)()]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # A 401 names the user token's scheme, as every other export answer does.
+        return ClaimsJWTAuthentication().authenticate_header(request)
 
     @extend_schema(
         parameters=[OpenApiParameter("capability", location=OpenApiParameter.PATH, enum=list(CAPABILITY_AGGREGATES))],
         responses={200: schema.ExportPositionSerializer},
         operation_id="export_position",
+        description="A staff token with the capability's view permission, or the internal token "
+        "(`STRANGLER_INTERNAL_TOKEN`, as the services' replication status sends it).",
     )
     def get(self, request: Request, capability: str) -> Response:
         return Response({"capability": capability, "events": capability_position(capability=capability)})

@@ -36,6 +36,12 @@ class _Record(serializers.Serializer):
     )
 
 
+class WarehouseRecordSerializer(_Record):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    priority = serializers.IntegerField(min_value=0, help_text="Lower ships first.")
+
+
 class StockRecordSerializer(_Record):
     warehouse = serializers.CharField()
     sku = serializers.CharField()
@@ -48,6 +54,7 @@ class _ReservationLine(serializers.Serializer):
     warehouse = serializers.CharField()
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
+    consumed = serializers.BooleanField(help_text="Shipped: taken off on-hand stock (not in the events' lines).")
 
 
 class ReservationRecordSerializer(_Record):
@@ -55,6 +62,8 @@ class ReservationRecordSerializer(_Record):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=["active", "released", "consumed"])
     lines = _ReservationLine(many=True)
+    created_at = serializers.DateTimeField(help_text="Not in the events' data, like updated_at.")
+    updated_at = serializers.DateTimeField()
 
 
 class PaymentRecordSerializer(_Record):
@@ -85,6 +94,10 @@ class ShipmentRecordSerializer(_Record):
 
 class _Page(serializers.Serializer):
     next = serializers.CharField(allow_null=True, help_text="Cursor of the next page; null on the last page.")
+
+
+class WarehousePageSerializer(_Page):
+    results = WarehouseRecordSerializer(many=True)
 
 
 class StockPageSerializer(_Page):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch
 
 from monolith.core.errors import NotFound
 from monolith.core.export import ExportPage, export_page
 from monolith.inventory import published
-from monolith.inventory.models import Reservation, ReservationLine, Stock
+from monolith.inventory.models import Reservation, ReservationLine, Stock, Warehouse
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,31 @@ def stock_export(*, after: int | None, limit: int) -> ExportPage:
 
 
 def reservation_export(*, after: uuid.UUID | None, limit: int) -> ExportPage:
-    """One record per reservation, shaped as the ``stock.reserved`` data without ``levels``."""
+    """One record per reservation: the ``stock.reserved`` data without ``levels``, plus what only a copy needs."""
     lines = ReservationLine.objects.select_related("warehouse").order_by("sku", "warehouse__code")
     return export_page(
         Reservation.objects.prefetch_related(Prefetch("lines", queryset=lines)), after=after, limit=limit,
-        aggregate_type="reservation", id_fields=("pk",), aggregate_id=str,
-        document=lambda reservation: published.reservation_snapshot(reservation, reservation.lines.all()),
+        aggregate_type="reservation", id_fields=("pk",), aggregate_id=str, document=_reservation_record,
+    )  # fmt: skip
+
+
+def _reservation_record(reservation: Reservation) -> dict[str, Any]:
+    """The events' document (their shape unchanged) with ``consumed`` per line and the reservation's timestamps:
+    a copy then knows which lines already shipped (a release gives back only the others) and when it was made."""
+    lines = list(reservation.lines.all())
+    document = published.reservation_snapshot(reservation, lines)
+    for shaped, line in zip(document["lines"], lines, strict=True):
+        shaped["consumed"] = line.consumed
+    return {
+        **document, "created_at": reservation.created_at.isoformat(), "updated_at": reservation.updated_at.isoformat(),
+    }  # fmt: skip
+
+
+def warehouse_export(*, after: int | None, limit: int) -> ExportPage:
+    """One record per warehouse: ``code``, ``name``, ``priority`` (events carry no priorities, so a copy ranks
+    warehouses as the monolith does only from these). Warehouses publish no events: their aggregate never has a
+    sequence (always 0), and a backfill seeds nothing from them."""
+    return export_page(
+        Warehouse.objects.all(), after=after, limit=limit, aggregate_type="warehouse", id_fields=("code",),
+        aggregate_id=str, document=lambda w: {"code": w.code, "name": w.name, "priority": w.priority},
     )  # fmt: skip

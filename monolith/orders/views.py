@@ -12,6 +12,7 @@ from monolith.api.auth import principal_of
 from monolith.api.idempotency import run_idempotent
 from monolith.api.permissions import can_see_all
 from monolith.api.schema import IDEMPOTENCY_KEY, ErrorSerializer
+from monolith.core.holds import held_write
 from monolith.orders import selectors, services
 from monolith.orders.serializers import CancelInSerializer, OrderInSerializer, OrderSerializer
 
@@ -49,7 +50,7 @@ class OrderListCreateView(ListAPIView):
             )
             return 201, OrderSerializer(selectors.order_get(order_id=order.id, customer_id=None)).data
 
-        return run_idempotent(request, write)
+        return held_write(lambda: run_idempotent(request, write))
 
 
 class OrderDetailView(APIView):
@@ -74,4 +75,4 @@ class OrderCancelView(APIView):
             services.order_cancel(order_id=order_id, customer_id=scope, reason=data.validated_data["reason"])
             return 200, OrderSerializer(selectors.order_get(order_id=order_id, customer_id=None)).data
 
-        return run_idempotent(request, write)
+        return held_write(lambda: run_idempotent(request, write))

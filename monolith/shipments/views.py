@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from monolith.api.idempotency import run_idempotent
 from monolith.api.permissions import can_see_all, requires
 from monolith.api.schema import IDEMPOTENCY_KEY, ErrorSerializer
+from monolith.core.holds import held_write
 from monolith.shipments import selectors, services
 from monolith.shipments.models import Shipment
 from monolith.shipments.serializers import ShipmentInSerializer, ShipmentListQuerySerializer, ShipmentSerializer
@@ -71,7 +72,8 @@ def _transition(request: Request, shipment_id: uuid.UUID, action: Callable[..., 
         action(shipment_id=shipment_id)
         return 200, ShipmentSerializer(selectors.shipment_get(shipment_id=shipment_id)).data
 
-    return run_idempotent(request, write)
+    # Dispatching consumes stock and may capture the payment: held while either capability is cut over.
+    return held_write(lambda: run_idempotent(request, write), own="shipments")
 
 
 _TRANSITION_SCHEMA = extend_schema(

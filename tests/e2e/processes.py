@@ -93,7 +93,9 @@ class LiveMonolith:
         self.server.stop()
 
 
-def start_monolith(workdir: Path, *, database_url: str | None = None, workers: int = 2) -> LiveMonolith:
+def start_monolith(
+    workdir: Path, *, database_url: str | None = None, workers: int = 2, extra_env: Mapping[str, str] | None = None
+) -> LiveMonolith:
     """Migrate and seed a fresh database, then start the monolith under gunicorn on a free port."""
     port = free_port()
     env = {
@@ -103,6 +105,7 @@ def start_monolith(workdir: Path, *, database_url: str | None = None, workers: i
         "WEB_CONCURRENCY": str(workers),
         "ACCESS_LOG": "0",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     manage("migrate", "--noinput", "-v0", env=env)
     manage("seed_demo", env=env)

@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 
 from events.models import AggregateSequence, OutboxEvent
-from monolith.inventory.services import reservation_create, reservation_release, stock_adjust
+from monolith.inventory.models import Reservation, Warehouse
+from monolith.inventory.services import reservation_consume, reservation_create, reservation_release, stock_adjust
 from monolith.payments.models import Payment
 from monolith.payments.services import payment_authorize, payment_capture
 from monolith.shipments.services import shipment_cancel, shipment_create
@@ -20,7 +21,8 @@ from monolith.shipments.services import shipment_cancel, shipment_create
 pytestmark = pytest.mark.django_db
 
 EXPORT_PERMS = ("inventory.view_stock", "payments.view_payment", "shipments.view_shipment")
-LISTS = ("inventory/stock/", "inventory/reservations/", "payments/", "shipments/")
+LISTS = ("inventory/warehouses/", "inventory/stock/", "inventory/reservations/", "payments/", "shipments/")
+INTERNAL_TOKEN = "export-test-internal-token"
 
 
 @pytest.fixture
@@ -68,6 +70,12 @@ def test_stock_records_are_the_levels_the_events_carry_with_their_sequence(shop:
     assert (mug["on_hand"], mug["sequence"]) == (8, 2)
 
 
+def event_shaped(record: dict[str, Any]) -> dict[str, Any]:
+    """A reservation record without what only the export carries (``consumed`` per line, the timestamps)."""
+    lines = [{k: v for k, v in line.items() if k != "consumed"} for line in record["lines"]]
+    return {**{k: v for k, v in record.items() if k not in ("created_at", "updated_at")}, "lines": lines}
+
+
 def test_reservation_records_are_the_event_data_without_levels(shop: Any, exporter: Any) -> None:
     kept = reservation_create(reference="order-1", lines=[("MUG", 7), ("TEE", 1)])
     released = reservation_create(reference="order-2", lines=[("CAP", 1)])
@@ -79,14 +87,44 @@ def test_reservation_records_are_the_event_data_without_levels(shop: Any, export
     for reservation_id, record in records.items():
         event = last_event("reservation", reservation_id)
         data = {k: v for k, v in event["data"].items() if k != "levels"}
-        assert record == {**data, "aggregate_type": "reservation", "aggregate_id": reservation_id,
-                          "sequence": event["sequence"]}  # fmt: skip
+        assert event_shaped(record) == {**data, "aggregate_type": "reservation", "aggregate_id": reservation_id,
+                                        "sequence": event["sequence"]}  # fmt: skip
+        assert "consumed" not in str(event["data"]["lines"])  # the events keep their shape
     assert (records[str(released.id)]["status"], records[str(released.id)]["sequence"]) == ("released", 2)
     assert [(line["warehouse"], line["sku"]) for line in records[str(kept.id)]["lines"]] == [
         ("A", "MUG"),
         ("B", "MUG"),
         ("A", "TEE"),
     ]  # by sku, then warehouse, as the events order them
+
+
+def test_reservation_records_say_which_lines_shipped_and_when_they_were_made(shop: Any, exporter: Any) -> None:
+    partly = reservation_create(reference="order-1", lines=[("MUG", 7), ("TEE", 1)])  # MUG: 5 at A, 2 at B
+    reservation_consume(reference="order-1", warehouse_code="B")
+
+    [record] = export_all(exporter, "inventory/reservations/")
+
+    assert record["status"] == "active"
+    assert [(line["warehouse"], line["sku"], line["consumed"]) for line in record["lines"]] == [
+        ("A", "MUG", False), ("B", "MUG", True), ("A", "TEE", False)
+    ]  # fmt: skip
+    stored = Reservation.objects.get(pk=partly.id)
+    assert (record["created_at"], record["updated_at"]) == (stored.created_at.isoformat(),
+                                                            stored.updated_at.isoformat())  # fmt: skip
+    assert record["sequence"] == 2
+
+
+def test_warehouse_records_carry_the_priorities_and_no_sequence(shop: Any, exporter: Any) -> None:
+    Warehouse.objects.create(code="0-LAST", name="Ranked last", priority=9)
+
+    records = export_all(exporter, "inventory/warehouses/", limit=1)
+
+    in_key_order = (("A", "Alpha", 1), ("B", "Beta", 2), ("0-LAST", "Ranked last", 9))  # not rank, not code order
+    assert records == [
+        {"code": code, "name": name, "priority": priority, "aggregate_type": "warehouse", "aggregate_id": code,
+         "sequence": 0}
+        for code, name, priority in in_key_order
+    ]  # fmt: skip
 
 
 def test_payment_and_shipment_records_are_their_event_data(db: None, exporter: Any) -> None:
@@ -162,6 +200,28 @@ def test_position_counts_the_events_published_for_the_capability(shop: Any, expo
         "shipments": {"capability": "shipments", "events": 0},
     }
     assert answers["inventory"]["events"] == len(shop["levels"]) + 1
+
+
+def test_position_also_takes_the_internal_token_and_nothing_else_does(shop: Any, settings: Any) -> None:
+    settings.STRANGLER_INTERNAL_TOKEN = INTERNAL_TOKEN
+    internal = Client(headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+
+    position = internal.get("/api/export/inventory/position")
+    assert (position.status_code, position.json()) == (200, {"capability": "inventory", "events": len(shop["levels"])})
+    unknown = internal.get("/api/export/orders/position")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "capability_not_found")
+    for what in LISTS:  # the records themselves still need a staff token
+        refused = internal.get(f"/api/export/{what}")
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "authentication_failed")
+    wrong = Client(headers={"Authorization": f"Bearer {INTERNAL_TOKEN}x"}).get("/api/export/inventory/position")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "authentication_failed")
+    assert wrong.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_without_an_internal_token_configured_the_position_needs_a_staff_token(db: None, settings: Any) -> None:
+    settings.STRANGLER_INTERNAL_TOKEN = None
+    response = Client(headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}).get("/api/export/payments/position")
+    assert (response.status_code, response.json()["error"]["code"]) == (401, "authentication_failed")
 
 
 def cursor(value: Any) -> str:

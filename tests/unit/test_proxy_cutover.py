@@ -27,6 +27,7 @@ from strangler_proxy.upstream import HttpxUpstream
 pytestmark = pytest.mark.anyio
 
 TOKEN = "internal-s3cret"
+POSITION = "/api/export/payments/position"
 FENCE = "/internal/ownership/payments/fence"
 UNFENCE = "/internal/ownership/payments/unfence"
 
@@ -55,11 +56,15 @@ class World:
     position: int = 5  # what the fence answers
     applied: int = 0  # what the replication status answers
     fence_status: int = 200
+    source_events: int | None = None  # the monolith's position endpoint (None: it answers 404)
+    monolith_moved: bool = False  # the monolith answers writes 421 capability_moved (fenced)
 
     def upstream(self, name: str) -> Callable[[httpx.Request], httpx.Response]:
         def handle(request: httpx.Request) -> httpx.Response:
             self.seen[name].append(request)
-            return httpx.Response(200, json={"side": name})
+            if name == "monolith" and self.monolith_moved and request.method == "POST":
+                return httpx.Response(421, json={"error": {"code": "capability_moved", "message": "", "details": {}}})
+            return httpx.Response(200, json={"side": name, "body": request.content.decode()})
 
         return handle
 
@@ -69,6 +74,8 @@ class World:
             return httpx.Response(self.fence_status, json={"position": self.position})
         if request.url.host == "monolith.internal" and request.url.path == UNFENCE:
             return httpx.Response(200, json={"fenced": False})
+        if request.url.host == "monolith.internal" and request.url.path == POSITION and self.source_events is not None:
+            return httpx.Response(200, json={"capability": "payments", "events": self.source_events})
         if request.url.host == "payment.internal" and request.url.path == "/internal/replication":
             return httpx.Response(200, json={"capability": "payments", "applied": self.applied})
         return httpx.Response(404)
@@ -272,6 +279,24 @@ async def test_the_barrier_fences_waits_for_the_service_flips_and_sends_parked_w
     assert metric("strangler_proxy_cutover_pause_seconds", group="payment") == pytest.approx(pause_ms / 1000)
 
 
+@pytest.mark.parametrize("stack", [{"timeout": 5.0}], indirect=True)
+async def test_writes_flow_until_the_service_is_nearly_caught_up_then_the_barrier_holds_them(stack: Stack) -> None:
+    world = stack.world
+    stack.set_mode(Mode.CANARY, 10)
+    world.source_events, world.position, world.applied = 500, 500, 0
+    patch = asyncio.create_task(stack.patch(mode="service", reason="payments move"))
+    await until("the converging polls", lambda: len(world.calls(POSITION)) >= 3)
+    assert not stack.app.holds["payment"].held and world.calls(FENCE) == [], "no hold while 500 events behind"
+    assert (await write(stack)).json()["side"] in ("payment", "monolith"), "writes are not parked meanwhile"
+    world.applied = 451  # 49 behind: within converge_events (50)
+    await until("the hold", lambda: stack.app.holds["payment"].held)
+    world.applied = 500
+    response = await patch
+    assert response.status_code == 200, response.text
+    assert response.json()["cutover"]["position"] == 500
+    assert world.calls(POSITION)[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
 @pytest.mark.parametrize("stack", [{"timeout": 0.5}], indirect=True)
 async def test_a_service_that_does_not_catch_up_in_time_aborts_the_cut_over_with_504(stack: Stack) -> None:
     world = stack.world
@@ -362,3 +387,17 @@ async def test_an_interrupted_cut_overs_hold_blocks_changes_until_cleared_by_han
     assert stack.store.groups()["payment"].held is False and not stack.app.holds["payment"].held
     again = await stack.patch(held=False, reason="twice")
     assert (again.status_code, again.json()["error"]["code"]) == (409, "not_held")
+
+
+async def test_a_write_the_monolith_refuses_as_moved_is_re_sent_to_the_service(stack: Stack) -> None:
+    """Routed to the monolith just before the cut-over, met its fence: 421 means nothing was done there."""
+    world = stack.world
+    stack.set_mode(Mode.CANARY, 0)
+    world.monolith_moved = True
+    response = await write(stack, order="o-9")
+    assert response.status_code == 200, response.text
+    assert response.json()["side"] == "payment" and "o-9" in response.json()["body"], "the same body, re-sent"
+    assert len(world.seen["monolith"]) == 1 and len(world.seen["payment"]) == 1
+    assert metric("strangler_proxy_misdirected_writes_total", group="payment") >= 1
+    reads = await stack.proxy.get("/api/payments/")
+    assert reads.json()["side"] == "monolith", "reads are never re-sent"

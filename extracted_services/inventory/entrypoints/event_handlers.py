@@ -3,7 +3,8 @@
 Consumer ``inventory`` (queue ``inventory``; the monolith's rules route these events to it):
 
 - the monolith's ``stock.*`` (source ``monolith/inventory``): the replica. The state they carry is stored
-  without publishing anything (the monolith already published it);
+  without publishing anything (the monolith already published it), and the event's aggregate sequence becomes
+  this service's (``continue_numbering``): its own next event for that aggregate follows the monolith's;
 - ``shipment.dispatched`` (from ``monolith/shipments`` or ``shipment-service``): the held stock leaves the
   shelf, but only when this service owns inventory writes (the proxy's state says the capability is in mode
   ``service``); otherwise the monolith consumes it itself and its ``stock.consumed`` reaches the replica.
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from events.envelope import Envelope
+from extracted_services.common.numbering import continue_numbering
 from extracted_services.common.replication import record_applied
 from extracted_services.inventory import bootstrap
 from extracted_services.inventory.adapters.documents import level_from, reservation_from
@@ -32,7 +34,7 @@ def on_stock_adjusted(envelope: Envelope) -> None:
         return
     levels = [level_from(level) for level in envelope.data["levels"]]
     replica.replica_apply_levels(bootstrap.replica_unit_of_work(), levels)
-    record_applied(CONSUMER, envelope)
+    _applied(envelope)
 
 
 def on_reservation_changed(envelope: Envelope) -> None:
@@ -46,6 +48,11 @@ def on_reservation_changed(envelope: Envelope) -> None:
         levels=[level_from(level) for level in data["levels"]],
         shipped_from=data.get("warehouse") if envelope.type == "stock.consumed" else None,
     )
+    _applied(envelope)
+
+
+def _applied(envelope: Envelope) -> None:
+    continue_numbering(aggregate_type=envelope.aggregatetype, aggregate_id=envelope.subject, sequence=envelope.sequence)
     record_applied(CONSUMER, envelope)
 
 

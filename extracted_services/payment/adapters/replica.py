@@ -19,9 +19,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from extracted_services.common.numbering import continue_numbering
 from extracted_services.common.positions import seed_position
 from extracted_services.payment.adapters.orm import PaymentRecord, save, to_domain
-from extracted_services.payment.adapters.outbox import AGGREGATE_TYPE, continue_numbering
+from extracted_services.payment.adapters.outbox import AGGREGATE_TYPE
 from extracted_services.payment.domain import Payment
 
 __all__ = ["CONSUMER", "apply_document", "apply_export_page", "local_documents"]
@@ -39,7 +40,7 @@ def apply_document(document: Mapping[str, Any], *, sequence: int, at: datetime) 
             return False
         previous = None if record is None else to_domain(record)
         save(Payment.from_document(dict(document), at=at, previous=previous), sequence=sequence)
-        continue_numbering(str(payment_id), sequence)
+        continue_numbering(aggregate_type=AGGREGATE_TYPE, aggregate_id=str(payment_id), sequence=sequence)
     return True
 
 

@@ -4,7 +4,7 @@ Documents come from the monolith's ``shipment.*`` events (consumer ``shipment``)
 backfill). A document is stored only when its aggregate sequence is newer than the row's. The documents carry no
 timestamps: a shipment is dated by the event that first showed it created, dispatched, delivered or cancelled
 (the backfill: by the time it copied it). Storing also continues the aggregate's numbering in this service's
-outbox (``adapters.outbox.continue_numbering``).
+outbox (``extracted_services.common.numbering``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from extracted_services.common.numbering import continue_numbering
 from extracted_services.common.positions import seed_position
 from extracted_services.shipment.adapters.orm import ShipmentRecord, records, save, to_domain
-from extracted_services.shipment.adapters.outbox import AGGREGATE_TYPE, continue_numbering
+from extracted_services.shipment.adapters.outbox import AGGREGATE_TYPE
 from extracted_services.shipment.domain import Shipment
 
 __all__ = ["CONSUMER", "apply_document", "apply_export_page", "local_documents"]
@@ -37,7 +38,7 @@ def apply_document(document: Mapping[str, Any], *, sequence: int, at: datetime) 
             return False
         previous = None if record is None else to_domain(record)
         save(Shipment.from_document(dict(document), at=at, previous=previous), sequence=sequence)
-        continue_numbering(str(shipment_id), sequence)
+        continue_numbering(aggregate_type=AGGREGATE_TYPE, aggregate_id=str(shipment_id), sequence=sequence)
     return True
 
 
