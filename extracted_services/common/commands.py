@@ -63,6 +63,14 @@ class _ExportCommand(_CapabilityCommand):
         return int(_number("--page-size", options["page_size"], int, 1, MAX_PAGE_SIZE))
 
 
+def _progress_flags(parser: CommandParser) -> None:
+    progress = parser.add_mutually_exclusive_group()
+    progress.add_argument(
+        "--progress", action="store_true", default=None, help="always show progress bars (default: on a terminal)"
+    )
+    progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show them")
+
+
 def _number(flag: str, raw: Any, kind: type[int] | type[float], low: float, high: float) -> float:
     try:
         value = kind(raw)
@@ -83,9 +91,7 @@ class BackfillCommand(_ExportCommand):
         super().add_arguments(parser)
         parser.add_argument("--restart", action="store_true", help="forget the checkpoints and copy everything again")
         parser.add_argument("--pause", default="0", help="seconds to wait between pages (default: 0)")
-        progress = parser.add_mutually_exclusive_group()
-        progress.add_argument("--progress", action="store_true", default=None, help="always show progress bars")
-        progress.add_argument("--no-progress", dest="progress", action="store_false", help="never show them")
+        _progress_flags(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         backfill_options = BackfillOptions(
@@ -110,12 +116,15 @@ class ReconcileCommand(_ExportCommand):
         super().add_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
         parser.add_argument("--show-ids", default="20", help="ids listed per difference in the table (default: 20)")
+        _progress_flags(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         show_ids = int(_number("--show-ids", options["show_ids"], int, 0, 1_000_000))
         with self.client(options) as client:
             try:
-                diffs = reconcile(self.capability(), client, page_size=self.page_size(options))
+                diffs = reconcile(
+                    self.capability(), client, page_size=self.page_size(options), progress=options["progress"]
+                )
             except ExportError as exc:
                 raise _bad(str(exc)) from None
         equal = all(d.equal for d in diffs)

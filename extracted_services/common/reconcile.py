@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from extracted_services.common.capability import Capability, Record, Resource
 from extracted_services.common.export_client import ExportClient, ExportNotFound
@@ -46,14 +49,21 @@ class ResourceDiff:
         }  # fmt: skip
 
 
-def reconcile(capability: Capability, client: ExportClient, *, page_size: int) -> list[ResourceDiff]:
-    return [_compare(resource, client, page_size) for resource in capability.resources]
+def reconcile(
+    capability: Capability, client: ExportClient, *, page_size: int, progress: bool | None = False
+) -> list[ResourceDiff]:
+    """``progress``: a bar per resource on stderr (None: only when stderr is a terminal)."""
+    return [_compare(resource, client, page_size, progress) for resource in capability.resources]
 
 
-def _compare(resource: Resource, client: ExportClient, page_size: int) -> ResourceDiff:
+def _compare(resource: Resource, client: ExportClient, page_size: int, progress: bool | None) -> ResourceDiff:
     ours = _digests(resource, resource.local())
+    disable = None if progress is None else not progress
     try:
-        theirs = _digests(resource, (r for page in client.pages(resource.path, limit=page_size) for r in page.results))
+        with tqdm(desc=f"{resource.name} (monolith)", unit=" records", file=sys.stderr, disable=disable,
+                  leave=False) as bar:  # fmt: skip
+            records = (r for page in client.pages(resource.path, limit=page_size) for r in page.results)
+            theirs = _digests(resource, _counted(records, bar))
     except ExportNotFound:
         if not resource.optional:
             raise
@@ -66,6 +76,12 @@ def _compare(resource: Resource, client: ExportClient, page_size: int) -> Resour
         extra=sorted(ours.keys() - theirs.keys()),
         differing=sorted(k for k in theirs.keys() & ours.keys() if theirs[k] != ours[k]),
     )
+
+
+def _counted(records: Iterable[Record], bar: Any) -> Iterable[Record]:
+    for record in records:
+        bar.update(1)
+        yield record
 
 
 def _digests(resource: Resource, records: Iterable[Record]) -> dict[str, str]:
