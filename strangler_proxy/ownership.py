@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 from strangler_proxy.buckets import bucket_of, choose_side
 from strangler_proxy.model import Mode, Side
-from strangler_proxy.record_ids import embedded_bucket
+from strangler_proxy.record_ids import routing_bucket
 from strangler_proxy.state import GroupState, StateStore, open_store
 
 __all__ = ["OwnershipView", "side_for_bucket", "side_for_cutover_writes"]
@@ -93,8 +93,8 @@ class OwnershipView:
         return side_for_bucket(self.state(group), None if key is None else bucket_of(key))
 
     def owner_of_record(self, group: str, record_id: uuid.UUID | str) -> Side:
-        """The side that owns a record whose id was minted with its bucket (legacy ids: as a whole)."""
-        return side_for_bucket(self.state(group), embedded_bucket(record_id))
+        """The side that owns a record: its creator until cut-over (minted ids), else the capability's owner."""
+        return side_for_bucket(self.state(group), routing_bucket(record_id))
 
     def owner_of_writes(self, group: str) -> Side:
         """The side that takes writes of a capability whose writes move at cut-over (inventory)."""

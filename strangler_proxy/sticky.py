@@ -1,14 +1,15 @@
 """A request's sticky bucket: the first of its group's keys present in the request picks it.
 
 A plain key is hashed (``buckets.bucket_of``); an ``embedded`` key is a record id minted by
-``record_ids.mint_record_id`` and carries its bucket, so a call naming only the record (``/api/payments/<id>/
-capture/``) reaches the side that created it. An embedded value that carries no bucket (a legacy UUID v4, any other
-text) counts as absent: the next key is tried, and without one the group's default side applies.
+``record_ids.mint_record_id`` and says which side created it (``record_ids.routing_bucket``), so a call naming only
+the record (``/api/payments/<id>/capture/``) reaches the side that created it. An embedded value that carries
+nothing (a legacy UUID v4, any other text) counts as absent: the next key is tried, and without one the
+group's default side applies.
 
 >>> sticky = Sticky(keys=(StickyKey(source=KeySource.JSON, name="order_id"),
 ...                       StickyKey(source=KeySource.PATH, name="payment_id", embedded=True)))
 >>> request_bucket(sticky, headers={}, cookies=None, query="", params={"payment_id": str(minted)},
-...                json_body=lambda: None) == embedded_bucket(minted)
+...                json_body=lambda: None) == routing_bucket(minted)
 True
 """
 
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs
 
 from strangler_proxy.buckets import bucket_of
 from strangler_proxy.model import KeySource, Sticky, StickyKey
-from strangler_proxy.record_ids import embedded_bucket
+from strangler_proxy.record_ids import routing_bucket
 
 __all__ = ["key_value", "request_bucket"]
 
@@ -42,7 +43,7 @@ def request_bucket(
             continue
         if not key.embedded:
             return bucket_of(value)
-        bucket = embedded_bucket(value)
+        bucket = routing_bucket(value)
         if bucket is not None:
             return bucket
     return None

@@ -24,6 +24,7 @@ from extracted_services.payment.adapters.outbox import AGGREGATE_TYPE
 from extracted_services.payment.service_layer.services import PaymentDependencies
 from monolith.api.dry_run import is_dry_run
 from strangler_proxy.buckets import bucket_of
+from strangler_proxy.model import Side
 from strangler_proxy.record_ids import mint_record_id
 
 __all__ = ["capability", "check_configuration", "new_payment_id", "payment_dependencies"]
@@ -33,7 +34,7 @@ _EXPORT_FIELDS = frozenset({"aggregate_type", "aggregate_id", "sequence"})
 
 def new_payment_id(order_id: uuid.UUID | None) -> uuid.UUID:
     """The ownership rule (docs/extraction.md): an order's payment carries the order's bucket; others are v4."""
-    return uuid.uuid4() if order_id is None else mint_record_id(bucket_of(str(order_id)))
+    return uuid.uuid4() if order_id is None else mint_record_id(bucket_of(str(order_id)), creator=Side.SERVICE)
 
 
 def check_configuration() -> None:

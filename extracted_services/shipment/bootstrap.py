@@ -21,6 +21,7 @@ from extracted_services.shipment.adapters.orm import DjangoShipmentRepository, D
 from extracted_services.shipment.adapters.outbox import AGGREGATE_TYPE
 from extracted_services.shipment.service_layer.services import ShipmentDependencies
 from strangler_proxy.buckets import bucket_of
+from strangler_proxy.model import Side
 from strangler_proxy.record_ids import mint_record_id
 
 __all__ = ["capability", "check_configuration", "new_shipment_id", "shipment_dependencies"]
@@ -30,7 +31,7 @@ _EXPORT_FIELDS = frozenset({"aggregate_type", "aggregate_id", "sequence"})
 
 def new_shipment_id(order_id: uuid.UUID) -> uuid.UUID:
     """The ownership rule (docs/extraction.md): a shipment's id carries its order's bucket."""
-    return mint_record_id(bucket_of(str(order_id)))
+    return mint_record_id(bucket_of(str(order_id)), creator=Side.SERVICE)
 
 
 def check_configuration() -> None:

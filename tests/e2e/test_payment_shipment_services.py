@@ -15,6 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from strangler_proxy.buckets import bucket_of
+from strangler_proxy.model import Side
+from strangler_proxy.record_ids import embedded_bucket, embedded_creator
 from tests.e2e.contract.target import subject_of
 from tests.e2e.processes import LiveMonolith, start_monolith
 from tests.e2e.service_processes import INTERNAL_TOKEN, LiveService, query_sqlite, start_service
@@ -67,6 +70,8 @@ def test_a_payment_s_events_carry_the_monolith_s_types_and_data_with_the_service
     order_id = str(uuid.uuid4())
     body = {"amount": "12.00", "currency": "EUR", "card_token": "tok_visa", "order_id": order_id}
     payment = _call(payment_service, tokens, "POST", "/api/payments/", "alice", json=body).json()
+    assert embedded_creator(payment["id"]) is Side.SERVICE, "its id routes later calls to the service"
+    assert embedded_bucket(payment["id"]) == bucket_of(order_id)
     captured = _call(payment_service, tokens, "POST", f"/api/payments/{payment['id']}/capture/", "staff", json={})
     refunded = _call(payment_service, tokens, "POST", f"/api/payments/{payment['id']}/refund/", "staff", json={})
     assert (captured.status_code, refunded.status_code) == (200, 200)

@@ -12,7 +12,8 @@ import pytest
 from monolith.payments.services import payment_authorize
 from monolith.shipments.services import shipment_create
 from strangler_proxy.buckets import bucket_of
-from strangler_proxy.record_ids import embedded_bucket
+from strangler_proxy.model import Side
+from strangler_proxy.record_ids import embedded_bucket, embedded_creator
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def test_a_payment_for_an_order_embeds_the_orders_bucket() -> None:
     )
     assert payment.id.version == 8
     assert embedded_bucket(payment.id) == bucket_of(str(order_id))
+    assert embedded_creator(payment.id) is Side.MONOLITH, "it stays with the monolith until cut-over"
 
 
 def test_a_payment_without_an_order_keeps_a_random_id() -> None:
@@ -36,6 +38,7 @@ def test_every_shipment_of_an_order_embeds_the_orders_bucket() -> None:
     order_id = uuid.uuid4()
     shipments = [shipment_create(order_id=order_id, customer_id=1, warehouse=w, lines=[("MUG", 1)]) for w in ("A", "B")]
     assert {embedded_bucket(s.id) for s in shipments} == {bucket_of(str(order_id))}
+    assert {embedded_creator(s.id) for s in shipments} == {Side.MONOLITH}
     assert shipments[0].id != shipments[1].id
 
 

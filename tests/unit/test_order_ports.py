@@ -116,19 +116,21 @@ def test_a_canary_creates_an_orders_records_on_the_side_of_the_orders_bucket() -
     assert created == {Side.MONOLITH, Side.SERVICE}, "300 orders at 30% fall on both sides"
 
 
-def test_an_existing_record_goes_where_the_bucket_in_its_id_says_and_legacy_ids_stay_on_the_monolith() -> None:
+def test_an_existing_record_goes_to_the_side_that_created_it_and_legacy_ids_stay_on_the_monolith() -> None:
     store = FakeStore()
     store.set("payment", Mode.CANARY, 30)
     ports, _, _ = ports_with(store)
 
-    assert side(ports.payment(mint_record_id(0))) is Side.SERVICE  # bucket 0 is in any canary above 0%
-    assert side(ports.payment(mint_record_id(2999))) is Side.SERVICE
-    assert side(ports.payment(mint_record_id(3000))) is Side.MONOLITH
-    assert side(ports.payment(uuid.uuid4())) is Side.MONOLITH  # legacy id: no bucket, until cut-over
-    # A payment minted for an order is found where the order's records were created.
+    for bucket in (0, 2999, 3000, 9999):
+        assert side(ports.payment(mint_record_id(bucket, creator=Side.SERVICE))) is Side.SERVICE
+        # The monolith's record stays there even when the percent covers its order's bucket (0, 2999).
+        assert side(ports.payment(mint_record_id(bucket, creator=Side.MONOLITH))) is Side.MONOLITH
+    assert side(ports.payment(uuid.uuid4())) is Side.MONOLITH  # legacy id: nothing embedded, until cut-over
+    # A payment minted by the side the order's bucket picks is found on that side.
     for order_id in ORDERS:
-        minted = mint_record_id(bucket_of(str(order_id)))
-        assert side(ports.payment(minted)) is side(ports.payment_for_order(order_id))
+        creator = side(ports.payment_for_order(order_id))
+        minted = mint_record_id(bucket_of(str(order_id)), creator=creator)
+        assert side(ports.payment(minted)) is creator
 
 
 def test_inventory_writes_stay_on_the_monolith_through_the_canary_and_move_at_cut_over() -> None:
@@ -158,7 +160,7 @@ def test_an_orders_shipments_are_each_read_from_their_owner() -> None:
     store.set("shipment", Mode.CANARY, 50)
     ports, local, remote = ports_with(store)
     legacy = ShipmentInfo(uuid.uuid4(), "A", "dispatched")  # made before the canary: the monolith's
-    owned = ShipmentInfo(mint_record_id(10), "B", "dispatched")  # the service's, bucket 10 is in the canary
+    owned = ShipmentInfo(mint_record_id(10, creator=Side.SERVICE), "B", "dispatched")  # the service's
     local.shipment.listed = [legacy, ShipmentInfo(owned.id, "B", "created")]
     remote.shipment.listed = [ShipmentInfo(legacy.id, "A", "created"), owned]
 

@@ -14,7 +14,7 @@ import pytest
 from strangler_proxy.app import ProxyApp
 from strangler_proxy.buckets import bucket_of, in_canary
 from strangler_proxy.config import parse_config
-from strangler_proxy.model import Mode
+from strangler_proxy.model import Mode, Side
 from strangler_proxy.record_ids import mint_record_id
 from strangler_proxy.state import SqlStore
 from strangler_proxy.upstream import HttpxUpstream
@@ -133,16 +133,20 @@ async def test_the_first_key_present_in_the_request_picks_the_side(proxy: Any) -
         assert await served(await client.get(f"/api/payments/?order_id={order}")) == expected(bucket_of(order))
 
 
-async def test_a_record_id_routes_by_the_bucket_it_carries(proxy: Any) -> None:
+async def test_a_record_id_routes_to_the_side_that_created_it(proxy: Any) -> None:
+    """Until cut-over a record stays with its creator, even when a larger percent takes its order's bucket in."""
     app, client = proxy
     set_mode(app, "payment", Mode.CANARY, PERCENT)
-    for bucket in (0, 1, 4999, 5000, 7777, 9999):
-        record_id = mint_record_id(bucket)
-        assert await served(await client.get(f"/api/payments/{record_id}/")) == expected(bucket)
-        assert await served(await client.post(f"/api/payments/{record_id}/capture/", json={})) == expected(bucket)
+    for creator, side in ((Side.SERVICE, "payment"), (Side.MONOLITH, "monolith")):
+        for bucket in (0, 1, 4999, 5000, 7777, 9999):
+            record_id = mint_record_id(bucket, creator=creator)
+            assert await served(await client.get(f"/api/payments/{record_id}/")) == side
+            assert await served(await client.post(f"/api/payments/{record_id}/capture/", json={})) == side
     inside, _ = orders_on_each_side()
-    created_for = mint_record_id(bucket_of(inside))  # the id the creating side mints for the order's records
-    assert await served(await client.post(f"/api/payments/{created_for}/capture/")) == "payment"
+    by_monolith = mint_record_id(bucket_of(inside))  # created before the percent took the order's bucket in
+    assert await served(await client.post(f"/api/payments/{by_monolith}/capture/")) == "monolith"
+    set_mode(app, "payment", Mode.SERVICE, PERCENT)
+    assert await served(await client.post(f"/api/payments/{by_monolith}/capture/")) == "payment", "cut over: all move"
 
 
 async def test_a_legacy_id_carries_no_bucket_and_goes_to_the_groups_default_side(proxy: Any) -> None:

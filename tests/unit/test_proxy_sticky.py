@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from strangler_proxy.buckets import bucket_of
-from strangler_proxy.model import KeySource, Sticky, StickyKey
+from strangler_proxy.model import KeySource, Side, Sticky, StickyKey
 from strangler_proxy.record_ids import mint_record_id
 from strangler_proxy.sticky import key_value, request_bucket
 
@@ -87,17 +87,21 @@ def test_the_first_key_present_picks_the_bucket() -> None:
     minted = mint_record_id(7)
     assert _bucket(body={"order_id": "o-1"}, query="order_id=o-2", payment_id=str(minted)) == bucket_of("o-1")
     assert _bucket(body={"other": 1}, query="order_id=o-2", payment_id=str(minted)) == bucket_of("o-2")
-    assert _bucket(body=None, query="", payment_id=str(minted)) == 7
+    assert _bucket(body=None, query="", payment_id=str(minted)) == 10_000, "the monolith's record: in no canary"
     assert _bucket() is None
 
 
-def test_an_embedded_key_is_the_bucket_inside_the_id_not_a_hash_of_it() -> None:
+def test_an_embedded_key_routes_by_the_creator_inside_the_id_not_a_hash_of_it() -> None:
+    """The service's records are in every canary (bucket 0), the monolith's in none (10,000), whatever the order's
+    bucket: a record stays with the side that created it until cut-over."""
     hashed = Sticky(keys=(StickyKey(source=KeySource.PATH, name="payment_id"),))
-    for bucket in (0, 1354, 9999):
-        minted = [str(mint_record_id(bucket)) for _ in range(20)]
-        assert {_bucket(payment_id=record_id) for record_id in minted} == {bucket}
-        as_plain_keys = [_bucket(hashed, payment_id=record_id) for record_id in minted]
-        assert as_plain_keys == [bucket_of(record_id) for record_id in minted] and set(as_plain_keys) != {bucket}
+    for creator, expected in ((Side.SERVICE, 0), (Side.MONOLITH, 10_000)):
+        for bucket in (0, 1354, 9999):
+            minted = [str(mint_record_id(bucket, creator=creator)) for _ in range(20)]
+            assert {_bucket(payment_id=record_id) for record_id in minted} == {expected}
+            as_plain_keys = [_bucket(hashed, payment_id=record_id) for record_id in minted]
+            assert as_plain_keys == [bucket_of(record_id) for record_id in minted]
+            assert set(as_plain_keys) != {expected}
 
 
 def test_an_id_without_a_bucket_counts_as_absent_and_the_next_key_is_tried() -> None:
