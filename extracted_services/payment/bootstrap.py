@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from extracted_services.common.capability import Capability, Record, Resource
+from extracted_services.common.settings_builder import service_config
 from extracted_services.payment.adapters import replica
 from extracted_services.payment.adapters.dry_run_gateway import DryRunSwitch
 from extracted_services.payment.adapters.fake_gateway import FakeGateway
@@ -39,7 +39,7 @@ def new_payment_id(order_id: uuid.UUID | None) -> uuid.UUID:
 
 def check_configuration() -> None:
     """Refuse, at start-up, a storage this service does not have (called from the app's ``ready``)."""
-    repository = settings.SERVICE_CONFIG.repository
+    repository = service_config().repository
     if repository != "orm":
         raise ImproperlyConfigured(
             f"PAYMENT_REPOSITORY must be orm (the payment service's only storage), got {repository!r}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from extracted_services.common.capability import Capability, Record, Resource
+from extracted_services.common.settings_builder import service_config
 from extracted_services.shipment.adapters import replica
 from extracted_services.shipment.adapters.orm import DjangoShipmentRepository, DjangoUnitOfWork
 from extracted_services.shipment.adapters.outbox import AGGREGATE_TYPE
@@ -36,7 +36,7 @@ def new_shipment_id(order_id: uuid.UUID) -> uuid.UUID:
 
 def check_configuration() -> None:
     """Refuse, at start-up, a storage this service does not have (called from the app's ``ready``)."""
-    repository = settings.SERVICE_CONFIG.repository
+    repository = service_config().repository
     if repository != "orm":
         raise ImproperlyConfigured(
             f"SHIPMENT_REPOSITORY must be orm (the shipment service's only storage), got {repository!r}"

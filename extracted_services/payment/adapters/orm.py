@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -32,6 +32,7 @@ APP_LABEL = "payment_service"
 
 
 class PaymentRecord(models.Model):
+    objects: ClassVar[models.Manager[PaymentRecord]] = models.Manager()
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     customer_id = models.BigIntegerField(db_index=True)
     order_id = models.UUIDField(null=True, blank=True, db_index=True)

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import uuid
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 
 from extracted_services.shipment.adapters import outbox
 from extracted_services.shipment.domain import Shipment, ShipmentLine, ShipmentStatus
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 __all__ = [
     "DjangoShipmentRepository",
@@ -37,6 +40,9 @@ APP_LABEL = "shipment_service"
 
 
 class ShipmentRecord(models.Model):
+    objects: ClassVar[models.Manager[ShipmentRecord]] = models.Manager()
+    if TYPE_CHECKING:
+        lines: RelatedManager[LineRecord]
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order_id = models.UUIDField(db_index=True)
     customer_id = models.BigIntegerField(db_index=True)
@@ -63,6 +69,7 @@ class ShipmentRecord(models.Model):
 
 
 class LineRecord(models.Model):
+    objects: ClassVar[models.Manager[LineRecord]] = models.Manager()
     shipment = models.ForeignKey(ShipmentRecord, on_delete=models.CASCADE, related_name="lines")
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
