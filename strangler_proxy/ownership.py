@@ -88,6 +88,11 @@ class OwnershipView:
                 self._read_at = now
             return self._states.get(group)
 
+    def refresh(self) -> None:
+        """Read the store again on the next question, whatever the cache's age (after a refusal, say)."""
+        with self._lock:
+            self._read_at = float("-inf")
+
     def owner(self, group: str, *, key: str | None = None) -> Side:
         """The side that owns (or creates) a record keyed by ``key``; without a key, the capability as a whole."""
         return side_for_bucket(self.state(group), None if key is None else bucket_of(key))

@@ -56,7 +56,9 @@ def _public_key(monolith: LiveMonolith) -> str:
     return monolith.env.get("JWT_PUBLIC_KEY_FILE") or str(ROOT / "var" / "keys" / "jwt-public.pem")
 
 
-def start_service(name: str, workdir: Path, monolith: LiveMonolith) -> LiveService:
+def start_service(
+    name: str, workdir: Path, monolith: LiveMonolith, *, extra_env: dict[str, str] | None = None
+) -> LiveService:
     """Migrate a fresh SQLite database and start the service under gunicorn on a free port."""
     port = free_port()
     database = workdir / f"{name}.sqlite3"
@@ -70,6 +72,7 @@ def start_service(name: str, workdir: Path, monolith: LiveMonolith) -> LiveServi
         "MONOLITH_URL": monolith.base_url,
         "STRANGLER_INTERNAL_TOKEN": INTERNAL_TOKEN,
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     service = LiveService(name, f"http://127.0.0.1:{port}", env, database, server=None)  # type: ignore[arg-type]
     service.manage("migrate", "--noinput", "-v0")

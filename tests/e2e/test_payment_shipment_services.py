@@ -15,11 +15,13 @@ from typing import Any
 import httpx
 import pytest
 
-from strangler_proxy.buckets import bucket_of
-from strangler_proxy.model import Side
-from strangler_proxy.record_ids import embedded_bucket, embedded_creator
+from strangler_proxy.buckets import bucket_of, in_canary
+from strangler_proxy.config import load_config
+from strangler_proxy.model import Mode, Side
+from strangler_proxy.record_ids import embedded_bucket, embedded_creator, mint_record_id
+from strangler_proxy.state import open_store
 from tests.e2e.contract.target import subject_of
-from tests.e2e.processes import LiveMonolith, start_monolith
+from tests.e2e.processes import ROOT, LiveMonolith, start_monolith
 from tests.e2e.service_processes import INTERNAL_TOKEN, LiveService, query_sqlite, start_service
 
 pytestmark = pytest.mark.e2e
@@ -229,3 +231,45 @@ def test_shipment_replica_follows_the_monolith_and_reconciles_equal(
     assert [(e["type"], e["source"], e["sequence"]) for e in shipment_replica.outbox()] == [
         ("shipment.delivered", "shipment-service", 3)
     ]
+
+
+def test_a_service_writes_only_the_records_it_owns(
+    tmp_path_factory: pytest.TempPathFactory, monolith: LiveMonolith, tokens: dict[str, str]
+) -> None:
+    """With the proxy's state store at hand, a write of a record the monolith owns is refused (421, nothing done)."""
+    workdir = Path(tmp_path_factory.mktemp("guarded"))
+    state_url = f"sqlite:///{workdir / 'proxy-state.sqlite3'}"
+    store = open_store(state_url)
+    store.seed(load_config(ROOT / "strangler_proxy" / "example.yaml").groups.values())
+    store.change("payment", mode=Mode.CANARY, percent=50, reason="test", who="test", automatic=False)
+    service = start_service("payment", workdir, monolith, extra_env={"STRANGLER_STATE_URL": state_url})
+    try:
+        orders = [str(uuid.uuid4()) for _ in range(40)]
+        inside = next(o for o in orders if in_canary(bucket_of(o), 50))
+        outside = next(o for o in orders if not in_canary(bucket_of(o), 50))
+
+        def authorize(order_id: str, **headers: str) -> Any:
+            body = {"amount": "9.00", "currency": "EUR", "card_token": "tok_visa", "order_id": order_id}
+            return _call(service, tokens, "POST", "/api/payments/", "alice", json=body, headers=headers)
+
+        refused = authorize(outside)
+        assert refused.status_code == 421 and refused.json()["error"]["code"] == "not_owner", refused.text
+        assert service.count("payment_service_payment") == 0, "nothing written"
+        assert authorize(outside, **{"X-Strangler-Shadow": "1"}).status_code == 201, "dry runs are not checked"
+        own = authorize(inside)
+        assert own.status_code == 201, own.text
+        assert (
+            _call(service, tokens, "POST", f"/api/payments/{own.json()['id']}/capture/", "staff", json={}).status_code
+            == 200
+        )
+        theirs = mint_record_id(bucket_of(inside))  # the monolith's record for an order now inside the canary
+        moved = _call(service, tokens, "POST", f"/api/payments/{theirs}/void/", "staff")
+        assert moved.status_code == 421 and moved.json()["error"]["code"] == "not_owner"
+
+        store.change("payment", mode=Mode.SERVICE, percent=50, reason="cut over", who="test", automatic=False)
+        after = _call(service, tokens, "POST", f"/api/payments/{theirs}/void/", "staff")
+        assert after.status_code == 404, "cut over: the service owns every record (this one it never had)"
+        assert authorize(outside).status_code == 201
+    finally:
+        service.stop()
+        store.close()

@@ -57,7 +57,10 @@ def _applied(envelope: Envelope) -> None:
 
 
 def on_shipment_dispatched(envelope: Envelope) -> None:
-    if envelope.source not in SHIPMENT_SOURCES or bootstrap.ownership().owner("inventory") is not Side.SERVICE:
+    if (
+        envelope.source not in SHIPMENT_SOURCES
+        or bootstrap.ownership().owner_of_writes("inventory") is not Side.SERVICE
+    ):
         return
     data = envelope.data
     services.reservation_consume(bootstrap.unit_of_work(), reference=data["order_id"], warehouse_code=data["warehouse"])

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from extracted_services.common.ownership_guard import guard_write
 from extracted_services.inventory import bootstrap
 from extracted_services.inventory.domain.errors import InventoryError
 from extracted_services.inventory.entrypoints.api.serializers import (
@@ -31,6 +32,8 @@ from monolith.api.idempotency import run_idempotent
 from monolith.api.permissions import requires
 from monolith.api.schema import IDEMPOTENCY_KEY, ErrorSerializer
 from monolith.core.errors import DomainError
+from strangler_proxy.model import Side
+from strangler_proxy.ownership import OwnershipView
 
 
 @contextmanager
@@ -46,6 +49,11 @@ def domain_errors() -> Iterator[None]:
 
 def _reservation(reservation_id: uuid.UUID) -> Any:
     return ReservationOutSerializer(queries.reservation_get(bootstrap.reader(), reservation_id=reservation_id)).data
+
+
+def _owns_writes(view: OwnershipView) -> Side:
+    # Inventory's writes move as a whole, at cut-over (reads follow the canary by SKU).
+    return view.owner_of_writes("inventory")
 
 
 class StockView(APIView):
@@ -77,6 +85,7 @@ class AdjustmentCreateView(APIView):
             )  # fmt: skip
             return 201, AdjustmentOutSerializer(adjustment).data
 
+        guard_write(_owns_writes)
         with domain_errors():
             return run_idempotent(request, write)
 
@@ -99,6 +108,7 @@ class ReservationCreateView(APIView):
             reservation = services.reservation_create(bootstrap.unit_of_work(), reference=v["reference"], lines=lines)
             return 201, _reservation(reservation.id)
 
+        guard_write(_owns_writes)
         with domain_errors():
             return run_idempotent(request, write)
 
@@ -123,5 +133,6 @@ class ReservationReleaseView(APIView):
             services.reservation_release(bootstrap.unit_of_work(), reservation_id=reservation_id)
             return 200, _reservation(reservation_id)
 
+        guard_write(_owns_writes)
         with domain_errors():
             return run_idempotent(request, write)

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from extracted_services.common.ownership_guard import guard_write
 from extracted_services.payment import bootstrap
 from extracted_services.payment.domain import Payment
 from extracted_services.payment.entrypoints.api.serializers import (
@@ -49,6 +50,8 @@ class PaymentAuthorizeView(APIView):
             )
             return 201, PaymentSerializer(payment).data
 
+        order_id = v.get("order_id")
+        guard_write(lambda view: view.owner("payment", key=str(order_id) if order_id else None))
         return run_idempotent(request, write)
 
 
@@ -60,7 +63,8 @@ class PaymentDetailView(APIView):
         return Response(PaymentSerializer(payment).data)
 
 
-def _staff_write(request: Request, action: Callable[[], Payment]) -> Response:
+def _staff_write(request: Request, payment_id: uuid.UUID, action: Callable[[], Payment]) -> Response:
+    guard_write(lambda view: view.owner_of_record("payment", payment_id))
     return run_idempotent(request, lambda: (200, PaymentSerializer(action()).data))
 
 
@@ -79,7 +83,7 @@ class _AmountActionView(APIView):
         amount = data.validated_data.get("amount")
         service = type(self).service
         deps = bootstrap.payment_dependencies()
-        return _staff_write(request, lambda: service(deps, payment_id=payment_id, amount=amount))
+        return _staff_write(request, payment_id, lambda: service(deps, payment_id=payment_id, amount=amount))
 
 
 class PaymentCaptureView(_AmountActionView):
@@ -98,4 +102,4 @@ class PaymentVoidView(APIView):
     @extend_schema(request=None, responses=_STAFF_RESPONSES, parameters=[IDEMPOTENCY_KEY])
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         deps = bootstrap.payment_dependencies()
-        return _staff_write(request, lambda: services.payment_void(deps, payment_id=payment_id))
+        return _staff_write(request, payment_id, lambda: services.payment_void(deps, payment_id=payment_id))

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from extracted_services.common.ownership_guard import guard_write
 from extracted_services.shipment import bootstrap
 from extracted_services.shipment.adapters import orm
 from extracted_services.shipment.domain import Shipment
@@ -71,6 +72,7 @@ class ShipmentListCreateView(GenericAPIView):  # type: ignore[type-arg]
             )
             return 201, ShipmentSerializer(shipment).data
 
+        guard_write(lambda view: view.owner("shipment", key=str(v["order_id"])))
         return run_idempotent(request, write)
 
 
@@ -93,6 +95,7 @@ def _transition(request: Request, shipment_id: uuid.UUID, action: Move) -> Respo
     def write() -> tuple[int, Any]:
         return 200, ShipmentSerializer(action(deps, shipment_id=shipment_id)).data
 
+    guard_write(lambda view: view.owner_of_record("shipment", shipment_id))
     return run_idempotent(request, write)
 
 
