@@ -52,6 +52,8 @@ class Row:
     p99_ms: float
     errors: int
     pause_ms: int | None = None
+    fence_ms: int | None = None
+    catch_up_ms: int | None = None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -104,6 +106,8 @@ def run(args: argparse.Namespace, workdir: Path) -> list[Row]:
             rows.append(_phase(capability, "canary 50%", traffic.samples, marks[1], marks[2]))
             after = _phase(capability, "after", traffic.samples, marks[3], marks[4])
             after.pause_ms = int(cutover["cutover"]["pause_ms"])
+            after.fence_ms = int(cutover["cutover"]["fence_ms"])
+            after.catch_up_ms = int(cutover["cutover"]["catch_up_ms"])
             rows.append(after)
             if traffic.failures:
                 print(f"{capability}: {len(traffic.failures)} unexpected answers, first: {traffic.failures[0]}")
@@ -117,11 +121,11 @@ def run(args: argparse.Namespace, workdir: Path) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| capability | phase | orders/s | p50 ms | p99 ms | 5xx | write pause |",
+        "| capability | phase | orders/s | p50 ms | p99 ms | 5xx | write pause (fence + catch-up) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        pause = f"{r.pause_ms} ms" if r.pause_ms is not None else ""
+        pause = f"{r.pause_ms} ms ({r.fence_ms} + {r.catch_up_ms})" if r.pause_ms is not None else ""
         lines.append(
             f"| {r.capability} | {r.phase} | {r.orders_per_s:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
             f"| {pause} |"

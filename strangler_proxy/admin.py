@@ -158,7 +158,8 @@ class AdminApp:
                 done = await self.cutover.run(group, percent=change["percent"], reason=change["reason"], who=who)
             except CutoverError as exc:
                 raise AdminError(exc.status, exc.code, exc.message, exc.details) from None
-            cutover = {"pause_ms": done.pause_ms, "position": done.position}
+            cutover = {"pause_ms": done.pause_ms, "position": done.position, "fence_ms": done.fence_ms,
+                       "catch_up_ms": done.catch_up_ms}  # fmt: skip
             return _json(200, {"group": self._group(name), "audit": done.entry.to_json(), "cutover": cutover})
         if "held" in change:
             change["reason"] += " (hold cleared by hand)"

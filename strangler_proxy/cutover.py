@@ -66,6 +66,8 @@ class CutoverResult:
     entry: AuditEntry
     pause_ms: int  # from the hold being set to the change that clears it
     position: int  # the monolith's event count at the fence, which the service had applied
+    fence_ms: int = 0  # of the pause: the monolith's fence (it waits for writers in flight)
+    catch_up_ms: int = 0  # of the pause: the service applying the last events
 
 
 class _Failed(Exception):
@@ -126,9 +128,12 @@ class CutoverBarrier:
                 await self._refresh()  # this instance parks at once; the others within a poll
                 await asyncio.sleep(self._propagation)
                 deadline = held_at + cutover.timeout
+                fence_at = time.perf_counter()
                 position = await self._fence(client, group, cutover, deadline)
+                fenced_at = time.perf_counter()
                 await self._catch_up(client, group, cutover, position, deadline)
-                pause_ms = round((time.perf_counter() - held_at) * 1000)
+                caught_up_at = time.perf_counter()
+                pause_ms = round((caught_up_at - held_at) * 1000)
                 text = f"{reason} (cut-over: writes held {pause_ms} ms, position {position})"
                 entry = await asyncio.to_thread(
                     self.proxy.store.change, group.name, mode=Mode.SERVICE, percent=percent, reason=text, who=who,
@@ -148,9 +153,11 @@ class CutoverBarrier:
             logger.exception("reading the state after the cut-over of %s failed", group.name)
         metrics.CUTOVERS.labels(group.name, "done").inc()
         metrics.CUTOVER_PAUSE.labels(group.name).set(pause_ms / 1000)
-        logger.info("group %s cut over to the service: writes held %d ms, position %d", group.name, pause_ms,
+        fence_ms, catch_up_ms = round((fenced_at - fence_at) * 1000), round((caught_up_at - fenced_at) * 1000)
+        logger.info("group %s cut over to the service: writes held %d ms (fence %d ms, catch-up %d ms), position %d",
+                    group.name, pause_ms, fence_ms, catch_up_ms,
                     position)  # fmt: skip
-        return CutoverResult(entry, pause_ms, position)
+        return CutoverResult(entry, pause_ms, position, fence_ms, catch_up_ms)
 
     async def _converge(self, group: Group, cutover: Cutover, token: str) -> None:
         position_url = f"{self._url(self.proxy.config.monolith)}/api/export/{cutover.capability}/position"

@@ -113,7 +113,7 @@ class Cutover:
     token_env: str = "STRANGLER_INTERNAL_TOKEN"  # the variable holding the internal bearer token
     # Before holding writes, wait (within ``timeout``) until the service is at most this many events behind, so
     # the pause covers only the last few events, not a backlog.
-    converge_events: int = 50
+    converge_events: int = 10
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -152,7 +152,7 @@ def test_inventory_moves_under_load_without_oversell(stack: ShopStack, history: 
     cutover = _move(stack, "inventory", traffic)
 
     assert cutover["cutover"]["pause_ms"] > 0 and cutover["cutover"]["position"] > 0
-    print(f"\ninventory cut-over: writes held {cutover['cutover']['pause_ms']} ms")
+    print(f"\ninventory cut-over: {cutover['cutover']}")
     _reconciled(stack, "inventory")
     _check_orders(stack, history)
     sold = sum(o.lines[HOT_SKU] for o in traffic.placed.values() if not o.cancelled)

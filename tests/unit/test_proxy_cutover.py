@@ -288,7 +288,7 @@ async def test_writes_flow_until_the_service_is_nearly_caught_up_then_the_barrie
     await until("the converging polls", lambda: len(world.calls(POSITION)) >= 3)
     assert not stack.app.holds["payment"].held and world.calls(FENCE) == [], "no hold while 500 events behind"
     assert (await write(stack)).json()["side"] in ("payment", "monolith"), "writes are not parked meanwhile"
-    world.applied = 451  # 49 behind: within converge_events (50)
+    world.applied = 491  # 9 behind: within converge_events (10)
     await until("the hold", lambda: stack.app.holds["payment"].held)
     world.applied = 500
     response = await patch
