@@ -251,14 +251,38 @@ class ProxyApp:
         metrics.observe_latency(label, upstream, time.perf_counter() - started)
         metrics.count_request(label, upstream, f"{response.status // 100}xx")
         if response.status == 421 and self._misdirected_write(group, upstream, method, body, tee):
-            # The monolith refused a write of a capability cut over since this request was routed (its fence):
-            # 421 means nothing was done, so the service, the owner now, gets it.
             assert group is not None
             await response.release()
             metrics.MISDIRECTED.labels(group.name).inc()
-            await self._serve_service(group, method, target, headers, body, rid, send)
+            await self._resend_moved(group, method, target, headers, body, rid, send)
             return None
         return await self._relay(response, upstream, method, rid, send, tee=tee)
+
+    async def _resend_moved(
+        self, group: Group, method: str, target: str, headers: Headers, body: RequestBody, rid: str, send: Send
+    ) -> None:
+        """The monolith refused a write of a capability fenced since this request was routed: 421 means nothing
+        was done. Wait, parked, for the cut-over to end; then the service gets it (the owner now), or, if the
+        cut-over was aborted, the monolith again (unfenced)."""
+        hold = self.holds[group.name]
+        if hold.held:
+            parked = await hold.park(group.hold_timeout, body.disconnected())
+            if parked is Parked.GONE:
+                return
+            if parked is Parked.TIMED_OUT:
+                message = f"Writes to {group.name} are held for a cut-over; try again shortly."
+                await _error(send, 503, "writes_held", message, rid)
+                return
+        state = self.live.get(group.name)
+        if state is not None and state.mode is Mode.SERVICE:
+            await self._serve_service(group, method, target, headers, body, rid, send)
+            return
+        try:
+            response = await self.clients[self.config.monolith].send(method, target, headers, await body.for_upstream())
+        except UpstreamError as exc:
+            await _upstream_error(send, exc, self.config.monolith, rid)
+            return
+        await self._relay(response, self.config.monolith, method, rid, send)
 
     def _misdirected_write(self, group: Group | None, upstream: str, method: str, body: RequestBody, tee: int) -> bool:
         return (

@@ -58,11 +58,14 @@ class World:
     fence_status: int = 200
     source_events: int | None = None  # the monolith's position endpoint (None: it answers 404)
     monolith_moved: bool = False  # the monolith answers writes 421 capability_moved (fenced)
+    on_moved: Callable[[], None] | None = None  # called as the monolith answers 421 (the barrier got there first)
 
     def upstream(self, name: str) -> Callable[[httpx.Request], httpx.Response]:
         def handle(request: httpx.Request) -> httpx.Response:
             self.seen[name].append(request)
             if name == "monolith" and self.monolith_moved and request.method == "POST":
+                if self.on_moved is not None:
+                    self.on_moved()
                 return httpx.Response(421, json={"error": {"code": "capability_moved", "message": "", "details": {}}})
             return httpx.Response(200, json={"side": name, "body": request.content.decode()})
 
@@ -389,15 +392,51 @@ async def test_an_interrupted_cut_overs_hold_blocks_changes_until_cleared_by_han
     assert (again.status_code, again.json()["error"]["code"]) == (409, "not_held")
 
 
-async def test_a_write_the_monolith_refuses_as_moved_is_re_sent_to_the_service(stack: Stack) -> None:
-    """Routed to the monolith just before the cut-over, met its fence: 421 means nothing was done there."""
+async def test_a_write_the_monolith_refuses_as_moved_waits_for_the_cut_over_then_goes_to_the_service(
+    stack: Stack,
+) -> None:
+    """Routed to the monolith just before the hold, it met the fence: 421 means nothing was done there. The proxy
+    parks it until the barrier ends and sends it on to the service (the owner by then), body unchanged."""
     world = stack.world
     stack.set_mode(Mode.CANARY, 0)
     world.monolith_moved = True
-    response = await write(stack, order="o-9")
+
+    def barrier_holds() -> None:  # the barrier held the group after the request left for the monolith
+        stack.store.hold("payment", True)
+        stack.refresh()
+
+    world.on_moved = barrier_holds
+    parked = write(stack, order="o-9")
+    await until("the 421", lambda: len(world.seen["monolith"]) == 1)
+    await asyncio.sleep(0.1)
+    assert not parked.done() and world.seen["payment"] == [], "parked while the cut-over runs"
+    stack.store.change("payment", mode=Mode.SERVICE, percent=0, reason="t", who="t", automatic=False, held=False)
+    stack.refresh()
+    response = await parked
     assert response.status_code == 200, response.text
     assert response.json()["side"] == "payment" and "o-9" in response.json()["body"], "the same body, re-sent"
-    assert len(world.seen["monolith"]) == 1 and len(world.seen["payment"]) == 1
+    assert len(world.seen["monolith"]) == 1
     assert metric("strangler_proxy_misdirected_writes_total", group="payment") >= 1
+
+
+async def test_a_write_refused_as_moved_goes_back_to_the_monolith_when_the_cut_over_is_aborted(stack: Stack) -> None:
+    world = stack.world
+    stack.set_mode(Mode.CANARY, 0)
+    world.monolith_moved = True
+
+    def barrier_holds() -> None:
+        stack.store.hold("payment", True)
+        stack.refresh()
+        world.on_moved = None
+
+    world.on_moved = barrier_holds
+    parked = write(stack)
+    await until("the 421", lambda: len(world.seen["monolith"]) == 1)
+    world.monolith_moved = False  # aborted: the monolith is unfenced and the hold cleared, mode unchanged
+    stack.store.hold("payment", False)
+    stack.refresh()
+    response = await parked
+    assert response.status_code == 200 and response.json()["side"] == "monolith"
+    assert len(world.seen["monolith"]) == 2 and world.seen["payment"] == []
     reads = await stack.proxy.get("/api/payments/")
     assert reads.json()["side"] == "monolith", "reads are never re-sent"
