@@ -6,12 +6,12 @@
     STRANGLER_LISTEN=127.0.0.1:9080 STRANGLER_ADMIN_LISTEN=127.0.0.1:9081 python -m strangler_proxy --config F
 
 Several instances may run side by side (other ports): they share the state store named in the config.
+``--workers N`` runs N processes on the same ports (strangler_proxy.workers).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import secrets
@@ -19,14 +19,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from strangler_proxy.admin import AdminApp
-from strangler_proxy.app import ProxyApp
 from strangler_proxy.clients import CLIENTS
 from strangler_proxy.config import ConfigError, load_config
 from strangler_proxy.model import AdminToken
+from strangler_proxy.server import configure_logging, run, worker
 from strangler_proxy.state import open_store
+from strangler_proxy.workers import Supervisor, bind
 
 logger = logging.getLogger("strangler_proxy")
 
@@ -46,6 +44,30 @@ def _dev_token(path: Path) -> tuple[AdminToken, ...]:
     return (AdminToken(name="dev", token=token),)
 
 
+class StoreUnavailable(Exception):
+    pass
+
+
+def _probe_store(url: str) -> None:
+    """Opens the state store once (creating its tables), so a bad url or a store that is down is reported here,
+    once, rather than by every worker. ``ValueError`` for a url of an unknown kind."""
+    try:
+        open_store(url).close()
+    except ValueError:
+        raise
+    except Exception as exc:  # psycopg, redis, sqlite: each has its own errors
+        raise StoreUnavailable(f"state store {url}: {exc}".splitlines()[0]) from None
+
+
+def workers(raw: str) -> int:
+    """``--workers``: a positive number, or ``auto`` for one per CPU."""
+    if raw == "auto":
+        return os.cpu_count() or 1
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {raw!r}")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="strangler-proxy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, required=True, help="the proxy's YAML config")
@@ -56,55 +78,45 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "it to FILE (mode 0600)")  # fmt: skip
     parser.add_argument("--client", choices=sorted(CLIENTS), default="auto",
                         help="upstream client (auto: the lean HTTP/1.1 one for http, aiohttp for https)")  # fmt: skip
+    parser.add_argument("--workers", type=workers, default=os.environ.get("STRANGLER_WORKERS", "1"),
+                        help="processes sharing the port, like nginx's worker_processes (a number, or auto: one per "
+                        "CPU; env STRANGLER_WORKERS); worker 0 also serves the admin API")  # fmt: skip
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace) -> None:
-    config = load_config(args.config)
-    tokens = config.admin_tokens or (_dev_token(args.dev_token) if args.dev_token else ())
-    if not tokens and not args.insecure_dev:  # refused before anything is opened or written
-        raise ValueError("the admin API needs a token: admin.tokens in the config or STRANGLER_ADMIN_TOKEN")
-    store = open_store(config.state_url)
-    proxy = ProxyApp(config, store, client_factory=CLIENTS[args.client])
-    admin = AdminApp(proxy, tokens, insecure=args.insecure_dev)
-    host, port = _host_port(config.listen)
-    admin_host, admin_port = _host_port(config.admin_listen)
-    common = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_config": None, "server_header": False,
-              "date_header": False, "timeout_keep_alive": 30,
-              # The proxy writes X-Forwarded-* itself: uvicorn must not replace the client's address with what
-              # the client claims in its own X-Forwarded-For.
-              "proxy_headers": False}  # fmt: skip
-    public = uvicorn.Server(uvicorn.Config(proxy, host=host, port=port, lifespan="on", **common))  # type: ignore[arg-type]
-    private = uvicorn.Server(uvicorn.Config(admin, host=admin_host, port=admin_port, lifespan="off", **common))  # type: ignore[arg-type]
-    logger.info("proxy on http://%s:%d, admin on http://%s:%d, state %s, %d groups", host, port, admin_host,
-                admin_port, config.state_url, len(config.groups))  # fmt: skip
-    servers = [public, private]
-    tasks = [asyncio.create_task(server.serve()) for server in servers]
-    try:
-        # One signal handler wins between the two servers: whichever stops first stops the other.
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for server in servers:
-            server.should_exit = True
-        await asyncio.gather(*tasks)
-    finally:
-        store.close()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_level, None)
     try:
-        asyncio.run(serve(args))
-    except ConfigError as exc:
+        config = load_config(args.config)
+        tokens = config.admin_tokens or (_dev_token(args.dev_token) if args.dev_token else ())
+        if not tokens and not args.insecure_dev:  # refused before anything is opened or written
+            raise ValueError("the admin API needs a token: admin.tokens in the config or STRANGLER_ADMIN_TOKEN")
+        _probe_store(config.state_url)
+        public_socket = bind(*_host_port(config.listen))
+        admin_socket = bind(*_host_port(config.admin_listen))
+    except (ConfigError, ValueError) as exc:  # a bad config, no admin token, a bad state url
         print(f"strangler-proxy: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # no admin token, a bad state url
-        print(f"strangler-proxy: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"strangler-proxy: cannot listen: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        print(f"strangler-proxy: {exc}", file=sys.stderr)
+        return 1
+    logger.info("proxy on http://%s, admin on http://%s, state %s, %d groups, %d worker(s)", config.listen,
+                config.admin_listen, config.state_url, len(config.groups), args.workers)  # fmt: skip
+    try:
+        if args.workers == 1:
+            run(args, config, tokens, public_socket, admin_socket)
+            return 0
+        return Supervisor(args.workers, worker, (args, config, tokens, public_socket, admin_socket)).run()
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
+    finally:
+        public_socket.close()
+        admin_socket.close()
 
 
 if __name__ == "__main__":

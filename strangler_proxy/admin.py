@@ -29,8 +29,9 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from strangler_proxy import metrics
 from strangler_proxy.app import ProxyApp, Scope, Send
 from strangler_proxy.body import Receive
 from strangler_proxy.cutover import CutoverBarrier, CutoverError
@@ -107,7 +108,7 @@ class AdminApp:
         who = self._who(scope)
         store = self.proxy.store
         if path == "/metrics" and method == "GET":
-            return 200, generate_latest(), CONTENT_TYPE_LATEST
+            return 200, metrics.exposition(), CONTENT_TYPE_LATEST
         if path == "/routes":
             _allow(method, "GET")
             return _json(200, {"groups": [self._group(name) for name in self.proxy.config.groups]})

@@ -302,6 +302,13 @@ class ProxyApp:
         chunks = response.chunks
         try:
             await send({"type": "http.response.start", "status": response.status, "headers": out})
+            whole = response.whole
+            if whole is not None:  # all here already: one write (the usual small answer)
+                await send({"type": "http.response.body", "body": b"" if method == "HEAD" else whole})
+                if not tee:
+                    return None
+                fits = len(whole) <= tee  # as below: a body past the bound is not kept, only marked truncated
+                return Exchange(response.status, tuple(response.headers), whole if fits else b"", not fits)
             # With a Content-Length the last chunk is known when it arrives and carries more_body=False: one
             # write fewer per response, and no chunk is held back (streams and long polls flow as they come).
             length = header_value(response.headers, "content-length")

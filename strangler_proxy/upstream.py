@@ -52,6 +52,9 @@ class UpstreamResponse:
     headers: Headers  # lower-case names
     chunks: AsyncIterator[bytes]
     release: Callable[[], Awaitable[None]]
+    # The whole body, when a client had it all by the time the head was parsed (a small response usually arrives
+    # in one read): the relay then sends it in one piece. ``chunks`` yields the same bytes; use one or the other.
+    whole: bytes | None = None
 
 
 class UpstreamClient(Protocol):

@@ -100,7 +100,13 @@ class LiveProxy:
 
 
 def start_proxy(
-    name: str, config: Path, workdir: Path, *, admin_token: str, extra_env: dict[str, str] | None = None
+    name: str,
+    config: Path,
+    workdir: Path,
+    *,
+    admin_token: str,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> LiveProxy:
     """Start the proxy on two free loopback ports (through the environment, as several instances would be)."""
     port, admin_port = free_port(), free_port()
@@ -113,7 +119,7 @@ def start_proxy(
         "STRANGLER_ADMIN_LISTEN": f"127.0.0.1:{admin_port}",
         "LOG_LEVEL": "INFO",
     }
-    argv = [sys.executable, "-m", "strangler_proxy", "--config", str(config)]
+    argv = [sys.executable, "-m", "strangler_proxy", "--config", str(config), *extra_args]
     process = start_process(name, argv, env, workdir)
     base_url, admin_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{admin_port}"
     # /healthz on the public port is the monolith's own: the proxy is up and can reach it.

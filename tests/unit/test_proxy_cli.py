@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from strangler_proxy.__main__ import main
+from strangler_proxy.workers import bind
 
 CONFIG = """
 upstreams:
@@ -40,3 +41,25 @@ def test_a_bad_config_is_one_line_naming_the_key(tmp_path: Path, capsys: pytest.
 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "upstreams.monolith.url" in err
+
+
+def test_a_port_in_use_is_one_line_and_exit_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STRANGLER_ADMIN_TOKEN", "t" * 24)
+    taken = bind("127.0.0.1", 0)
+    config = tmp_path / "proxy.yaml"
+    config.write_text(CONFIG.replace("STATE", str(tmp_path / "state.sqlite3"))
+                      + f'listen: "127.0.0.1:{taken.getsockname()[1]}"\n')  # fmt: skip
+    try:
+        assert main(["--config", str(config), "--workers", "2"]) == 2
+    finally:
+        taken.close()
+    assert capsys.readouterr().err.strip() == "strangler-proxy: cannot listen: Address already in use"
+
+
+def test_workers_must_be_a_positive_number_or_auto(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--config", "proxy.yaml", "--workers", "0"])
+    assert exit_info.value.code == 2
+    assert "--workers: expected a positive number or auto, got '0'" in capsys.readouterr().err
