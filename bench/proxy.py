@@ -39,6 +39,7 @@ import platform
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,10 +106,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=positive_int, default=2, help="wrk threads, loaded runs")
     parser.add_argument("--seconds", type=whole_seconds, default=10, help="measured seconds per run")
     parser.add_argument("--warmup", type=whole_seconds, default=2, help="unmeasured seconds before each row (0: none)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="after the rows, alternating loaded runs of direct, the proxy and nginx, this many times: "
+                        "the targets that compare them use the median of the rounds (0: none)")  # fmt: skip
     parser.add_argument("--pool", type=positive_int, default=None,
                         help="upstream keep-alive pool of the proxies (default: --connections)")  # fmt: skip
     parser.add_argument("--workers", type=positive_int, default=gunicorn_conf.workers,
                         help="monolith gunicorn workers (monolith.gunicorn_conf: 2*cores+1)")  # fmt: skip
+    parser.add_argument("--gunicorn-args", default="",
+                        help="extra gunicorn options for the monolith (GUNICORN_CMD_ARGS), e.g. "
+                        "'--worker-class gthread --threads 4' for keep-alive capable workers")  # fmt: skip
     parser.add_argument("--revproxy-workers", type=positive_int, default=gunicorn_conf.workers,
                         help="django-revproxy gunicorn sync workers (default: the monolith's)")  # fmt: skip
     parser.add_argument("--server-url", default=DEFAULT_SERVER_URL,
@@ -146,6 +153,8 @@ class Results:
     skipped: list[str] = field(default_factory=list)
     shadow: list[str] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)
+    # target -> one dict per round: kind ("direct", CHOSEN, "nginx") -> loaded req/s
+    rounds: dict[str, list[dict[str, float]]] = field(default_factory=dict)
 
     def row(self, target: str, kind: str) -> Row | None:
         return next((r for r in self.rows if r.target == target and r.kind == kind), None)
@@ -243,6 +252,8 @@ def monolith_target(ctx: Context) -> Iterator[Target]:
             ctx.results.notes["postgresql"] = str(row[0]) if row else "?"
         port = free_port()
         env = {**monolith_env(database_url, port, ctx.args.workers), "LOG_LEVEL": "WARNING"}
+        if ctx.args.gunicorn_args:
+            env["GUNICORN_CMD_ARGS"] = ctx.args.gunicorn_args
         print("  monolith: migrating and seeding a fresh database ...", file=sys.stderr)
         manage("migrate", "--noinput", "-v0", env=env)
         manage("seed_demo", env=env)
@@ -316,15 +327,15 @@ def shadow_row(ctx: Context, target: Target, proxy: Running) -> None:
 
 @contextlib.contextmanager
 def nginx(ctx: Context, target: Target, binary: str) -> Iterator[Running]:
-    directory = ctx.workdir / f"nginx-{target.key}"
-    directory.mkdir()
+    directory = Path(tempfile.mkdtemp(prefix=f"nginx-{target.key}-", dir=ctx.workdir))  # one per start
     port, upstream_port = free_port(), int(target.url.rsplit(":", 1)[1])
     config = directory / "nginx.conf"
     config.write_text(support.nginx_config(workdir=directory, listen=port, upstream_port=upstream_port,
                                            keepalive=ctx.args.pool))  # fmt: skip
-    proc = ctx.children.start([binary, "-p", str(directory), "-c", str(config)], f"nginx-{target.key}.log")
+    log = f"{directory.name}.log"
+    proc = ctx.children.start([binary, "-p", str(directory), "-c", str(config)], log)
     try:
-        ready(ctx, proc, f"nginx-{target.key}.log", "nginx", f"http://127.0.0.1:{port}{support.BENCH_PATH}")
+        ready(ctx, proc, log, "nginx", f"http://127.0.0.1:{port}{support.BENCH_PATH}")
         yield Running(f"http://127.0.0.1:{port}", proc.pid)
     finally:
         ctx.children.stop(proc)
@@ -366,6 +377,32 @@ def target_rows(ctx: Context, target: Target) -> None:
                 measure(ctx, target, "revproxy", label, server.url, server.pgid)
 
         attempt(ctx, target, "django-revproxy", revproxy_row)
+    if ctx.args.rounds > 0:
+        attempt(ctx, target, "alternating rounds", lambda: alternating_rounds(ctx, target))
+
+
+def alternating_rounds(ctx: Context, target: Target) -> None:
+    """Direct, the proxy and nginx, one loaded run each, round after round: on a machine whose speed drifts
+    (shared cores), each round's ratios compare runs seconds apart, and the median of the rounds is the figure."""
+    args, path = ctx.args, support.BENCH_PATH
+    with contextlib.ExitStack() as stack:
+        servers = {
+            "direct": Running(target.url, target.pgid),
+            CHOSEN: stack.enter_context(strangler(ctx, target, CHOSEN)),
+        }
+        if ctx.nginx:
+            servers["nginx"] = stack.enter_context(nginx(ctx, target, ctx.nginx))
+        rounds = ctx.results.rounds.setdefault(target.key, [])
+        for number in range(1, args.rounds + 1):
+            print(f"  {target.key}: alternating round {number}/{args.rounds} ...", file=sys.stderr)
+            rates = {}
+            for kind, server in servers.items():
+                url = server.url + path
+                if args.warmup > 0:
+                    ctx.wrk.run(url, threads=args.threads, connections=args.connections, seconds=args.warmup)
+                run = ctx.wrk.run(url, threads=args.threads, connections=args.connections, seconds=args.seconds)
+                rates[kind] = run.rate
+            rounds.append(rates)
 
 
 # --- report ---------------------------------------------------------------------------------------------------
@@ -401,9 +438,11 @@ def verdict(value: float | None, ok: Callable[[float], bool]) -> str:
 def goals_table(results: Results) -> str:
     lines: list[tuple[str, str, str, str]] = []
     proxy, nginx_row, rev = (results.row("trivial", k) for k in (CHOSEN, "nginx", "revproxy"))
-    if proxy and nginx_row:
-        ratio = proxy.loaded.rate / nginx_row.loaded.rate
-        lines.append((f"trivial: req/s, proxy ({CHOSEN}) / nginx", f"{ratio:.2f}×", GOALS["nginx"],
+    ratio, how = round_median(results, "trivial", lambda r: r[CHOSEN] / r["nginx"])
+    if ratio is None and proxy and nginx_row:
+        ratio, how = proxy.loaded.rate / nginx_row.loaded.rate, ""
+    if ratio is not None:
+        lines.append((f"trivial: req/s, proxy ({CHOSEN}) / nginx{how}", f"{ratio:.2f}×", GOALS["nginx"],
                       verdict(ratio, lambda v: v >= 0.35)))  # fmt: skip
     if proxy and rev:
         ratio = proxy.loaded.rate / rev.loaded.rate
@@ -422,11 +461,41 @@ def goals_table(results: Results) -> str:
             lines.append((f"{target}: shadow's added p50 vs monolith mode, 1 connection", fmt(added, "{:+.3f} ms"),
                           GOALS["shadow"], verdict(added, lambda v: v <= 0.2)))  # fmt: skip
     direct, proxy = results.row("monolith", "direct"), results.row("monolith", CHOSEN)
-    if direct and proxy:
-        loss = 1 - proxy.loaded.rate / direct.loaded.rate
-        lines.append((f"monolith: req/s lost through the proxy ({CHOSEN}) vs direct", f"{loss:.1%}", GOALS["loss"],
-                      verdict(loss, lambda v: v <= 0.10)))  # fmt: skip
+    loss, how = round_median(results, "monolith", lambda r: 1 - r[CHOSEN] / r["direct"])
+    if loss is None and direct and proxy:
+        loss, how = 1 - proxy.loaded.rate / direct.loaded.rate, ""
+    if loss is not None:
+        lines.append((f"monolith: req/s lost through the proxy ({CHOSEN}) vs direct{how}", f"{loss:.1%}",
+                      GOALS["loss"], verdict(loss, lambda v: v <= 0.10)))  # fmt: skip
     return support.markdown_table(("measurement", "result", "target", "met"), lines, (False, True, False, False))
+
+
+def round_median(
+    results: Results, target: str, figure: Callable[[dict[str, float]], float]
+) -> tuple[float | None, str]:
+    """The median over the alternating rounds of ``figure`` (None when no round has what it needs)."""
+    values = []
+    for rates in results.rounds.get(target, []):
+        with contextlib.suppress(KeyError, ZeroDivisionError):
+            values.append(figure(rates))
+    if not values:
+        return None, ""
+    return statistics.median(values), f", median of {len(values)} alternating rounds"
+
+
+def rounds_table(results: Results) -> str:
+    def share(part: float | None, whole: float | None) -> str:
+        return "-" if part is None or not whole else f"{part / whole:.2f}×"
+
+    lines = []
+    for target, rounds in results.rounds.items():
+        for number, rates in enumerate(rounds, 1):
+            direct, proxy, other = rates.get("direct"), rates.get(CHOSEN), rates.get("nginx")
+            lines.append((target, str(number), fmt(direct, "{:,.0f}"), fmt(proxy, "{:,.0f}"), fmt(other, "{:,.0f}"),
+                          share(proxy, direct), share(other, direct), share(proxy, other)))  # fmt: skip
+    header = ("target", "round", "direct req/s", f"proxy ({CHOSEN}) req/s", "nginx req/s", "proxy / direct",
+              "nginx / direct", "proxy / nginx")  # fmt: skip
+    return support.markdown_table(header, lines, (False, True, True, True, True, True, True, True))
 
 
 def versions(ctx: Context) -> str:
@@ -451,6 +520,7 @@ def info_table(ctx: Context, loadavg: tuple[float, float, float], started: dt.da
     load = (
         f"wrk -t{args.threads} -c{args.connections}: {args.warmup} s warm-up (discarded) + {args.seconds} s "
         f"measured per row; then wrk -t1 -c1 for {args.seconds} s (added latency); GET {support.BENCH_PATH}"
+        + (f"; then {args.rounds} alternating rounds of the loaded run (direct, proxy, nginx)" if args.rounds else "")
     )
     servers = [f"strangler proxy: one uvicorn process, upstream pool {args.pool}"]
     if ctx.nginx:
@@ -484,6 +554,9 @@ def report(ctx: Context, loadavg: tuple[float, float, float], started: dt.dateti
         parts += ["gunicorn's sync workers close every connection after one answer (no keep-alive): wrk → monolith, "
                   "wrk → django-revproxy and every proxy → monolith open a new TCP connection per "
                   "request."]  # fmt: skip
+    if results.rounds:
+        parts += ["", "Alternating rounds (loaded runs only, one after the other within each round):", "",
+                  rounds_table(results)]  # fmt: skip
     parts += ["", goals_table(results) if results.rows else "(no targets to check)"]
     if results.shadow:
         parts += ["", "Shadow outcomes (proxy /metrics, from the switch to shadow mode until the queue drained):"]

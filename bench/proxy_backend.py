@@ -49,8 +49,9 @@ BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: clo
 class FixedAnswer(asyncio.Protocol):
     """One connection: parse requests with httptools, answer each with the same prepared bytes."""
 
-    def __init__(self, answers: dict[tuple[bool, bool], bytes]) -> None:
+    def __init__(self, answers: dict[tuple[bool, bool], bytes], close: bool = False) -> None:
         self._answers = answers  # (keep_alive, head) -> the full response
+        self._always_close = close
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
 
@@ -66,7 +67,7 @@ class FixedAnswer(asyncio.Protocol):
             self._close(BAD_REQUEST)
 
     def on_message_complete(self) -> None:  # called by the parser, once per request
-        keep_alive = self._parser.should_keep_alive()
+        keep_alive = self._parser.should_keep_alive() and not self._always_close
         answer = self._answers[(keep_alive, self._parser.get_method() == b"HEAD")]
         if keep_alive and self._transport is not None:
             self._transport.write(answer)
@@ -79,7 +80,7 @@ class FixedAnswer(asyncio.Protocol):
             self._transport.close()
 
 
-async def serve(host: str, port: int, body: bytes, content_type: str, lifetime: float) -> None:
+async def serve(host: str, port: int, body: bytes, content_type: str, lifetime: float, close: bool = False) -> None:
     answers = {
         (keep_alive, head): response(body, content_type, keep_alive=keep_alive, head=head)
         for keep_alive in (True, False)
@@ -89,7 +90,7 @@ async def serve(host: str, port: int, body: bytes, content_type: str, lifetime: 
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    server = await loop.create_server(lambda: FixedAnswer(answers), host, port, backlog=1024, reuse_address=True)
+    server = await loop.create_server(lambda: FixedAnswer(answers, close), host, port, backlog=1024, reuse_address=True)
     async with server:
         try:
             await asyncio.wait_for(stop.wait(), lifetime)
@@ -106,6 +107,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, required=True, help="port to listen on")
     parser.add_argument("--body-file", type=Path, default=None, help="answer with this file's bytes (default: ~100 B)")
     parser.add_argument("--content-type", default="application/json", help="the answer's Content-Type")
+    parser.add_argument("--close", action="store_true",
+                        help="close the connection after each answer, as gunicorn's sync workers do")  # fmt: skip
     parser.add_argument("--lifetime", type=float, default=3600.0, help="exit by itself after this many seconds")
     return parser.parse_args(argv)
 
@@ -114,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     body = args.body_file.read_bytes() if args.body_file else DEFAULT_BODY
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(serve(args.host, args.port, body, args.content_type, args.lifetime))
+        runner.run(serve(args.host, args.port, body, args.content_type, args.lifetime, args.close))
     return 0
 
 
