@@ -43,6 +43,8 @@ class _Stale(Exception):
 
 class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
+        # Kept: in CPython 3.11 every get_running_loop() is a getpid() system call (its fork check).
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.reused = False
@@ -55,7 +57,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: Headers = []
-        self.head: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.head: asyncio.Future[None] = self.loop.create_future()
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
         self.interim = False
@@ -107,7 +109,7 @@ class _Connection(asyncio.Protocol):
 
     async def drain(self, timeout: float) -> None:
         while self.write_paused and self.transport is not None:
-            self.drained = asyncio.get_running_loop().create_future()
+            self.drained = self.loop.create_future()
             try:
                 async with asyncio.timeout(timeout):
                     await self.drained
@@ -182,7 +184,7 @@ class _Connection(asyncio.Protocol):
                 return None
             if self.error is not None:
                 raise self.error
-            self.waiter = asyncio.get_running_loop().create_future()
+            self.waiter = self.loop.create_future()
             try:
                 async with asyncio.timeout(timeout):
                     await self.waiter
@@ -281,7 +283,7 @@ class H1Upstream:
                 assert isinstance(body, AsyncIterable)
                 await _write_streamed(connection, body, declared, read_timeout)
             # A timer that fails the head future: cheaper than asyncio.timeout, which also cancels the task.
-            timer = asyncio.get_running_loop().call_later(read_timeout, connection.head_timed_out)
+            timer = connection.loop.call_later(read_timeout, connection.head_timed_out)
             try:
                 await connection.head
             finally:

@@ -6,6 +6,7 @@ in order, duplicates kept.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -21,6 +22,10 @@ HOP_BY_HOP = frozenset({
 # Methods a proxy may send again (fallback, a retry on a stale connection): RFC 9110 §9.2.1 safe methods.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# A new request id: 64 random bits drawn once per process, then a counter; 32 hex digits like a uuid4's. Unique
+# without a getrandom() system call per request; nothing relies on an id being unguessable.
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
 
 
 def strip_hop_by_hop(headers: Iterable[tuple[str, str]]) -> Headers:
@@ -41,7 +46,7 @@ def request_id(headers: Iterable[tuple[str, str]]) -> str:
     for name, value in headers:
         if name == "x-request-id" and _REQUEST_ID.match(value):
             return value
-    return os.urandom(16).hex()  # 128 random bits, as a uuid4's hex, at a fifth of the cost
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 def forwarded(headers: Headers, *, client: str | None, scheme: str, host: str | None) -> Headers:
