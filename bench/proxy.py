@@ -276,8 +276,9 @@ def monolith_target(ctx: Context) -> Iterator[Target]:
 
 
 @contextlib.contextmanager
-def strangler(ctx: Context, target: Target, client: str) -> Iterator[Running]:
-    port, admin_port, name = free_port(), free_port(), f"proxy-{target.key}-{client}"
+def strangler(ctx: Context, target: Target, client: str, tag: str = "") -> Iterator[Running]:
+    """A proxy process with its own state file (a new ``tag``, a new file: every group in monolith mode)."""
+    port, admin_port, name = free_port(), free_port(), f"proxy-{target.key}-{client}{tag}"
     config = ctx.workdir / f"{name}.yaml"
     config.write_text(support.proxy_config(target=target.url, service=target.service_url, listen=port,
                                            admin=admin_port, state=ctx.workdir / f"{name}.sqlite3",
@@ -388,7 +389,8 @@ def alternating_rounds(ctx: Context, target: Target) -> None:
     with contextlib.ExitStack() as stack:
         servers = {
             "direct": Running(target.url, target.pgid),
-            CHOSEN: stack.enter_context(strangler(ctx, target, CHOSEN)),
+            # Not the rows' state file: their shadow row left the group in shadow mode.
+            CHOSEN: stack.enter_context(strangler(ctx, target, CHOSEN, "-rounds")),
         }
         if ctx.nginx:
             servers["nginx"] = stack.enter_context(nginx(ctx, target, ctx.nginx))
