@@ -15,6 +15,7 @@ import argparse
 import logging
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,6 +60,23 @@ def _probe_store(url: str) -> None:
         raise StoreUnavailable(f"state store {url}: {exc}".splitlines()[0]) from None
 
 
+class CannotListen(Exception):
+    pass
+
+
+def _listen(public: str, admin: str) -> tuple[socket.socket, socket.socket]:
+    """Both listening sockets, or ``CannotListen`` (and neither left open)."""
+    try:
+        public_socket = bind(*_host_port(public))
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {public}: {exc.strerror or exc}") from None
+    try:
+        return public_socket, bind(*_host_port(admin))
+    except OSError as exc:
+        public_socket.close()
+        raise CannotListen(f"cannot listen on {admin}: {exc.strerror or exc}") from None
+
+
 def workers(raw: str) -> int:
     """``--workers``: a positive number, or ``auto`` for one per CPU."""
     if raw == "auto":
@@ -94,15 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not tokens and not args.insecure_dev:  # refused before anything is opened or written
             raise ValueError("the admin API needs a token: admin.tokens in the config or STRANGLER_ADMIN_TOKEN")
         _probe_store(config.state_url)
-        public_socket = bind(*_host_port(config.listen))
-        admin_socket = bind(*_host_port(config.admin_listen))
-    except (ConfigError, ValueError) as exc:  # a bad config, no admin token, a bad state url
+        public_socket, admin_socket = _listen(config.listen, config.admin_listen)
+    except (ConfigError, ValueError, CannotListen) as exc:  # a bad config, no admin token, a bad state url, a port
         print(f"strangler-proxy: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"strangler-proxy: cannot listen: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, OSError) as exc:  # the store is down; the dev token file cannot be written
         print(f"strangler-proxy: {exc}", file=sys.stderr)
         return 1
     logger.info("proxy on http://%s, admin on http://%s, state %s, %d groups, %d worker(s)", config.listen,

@@ -48,14 +48,15 @@ def test_a_port_in_use_is_one_line_and_exit_status_2(
 ) -> None:
     monkeypatch.setenv("STRANGLER_ADMIN_TOKEN", "t" * 24)
     taken = bind("127.0.0.1", 0)
+    port = taken.getsockname()[1]
     config = tmp_path / "proxy.yaml"
-    config.write_text(CONFIG.replace("STATE", str(tmp_path / "state.sqlite3"))
-                      + f'listen: "127.0.0.1:{taken.getsockname()[1]}"\n')  # fmt: skip
+    config.write_text(CONFIG.replace("STATE", str(tmp_path / "state.sqlite3")) + f'listen: "127.0.0.1:{port}"\n')
     try:
         assert main(["--config", str(config), "--workers", "2"]) == 2
     finally:
         taken.close()
-    assert capsys.readouterr().err.strip() == "strangler-proxy: cannot listen: Address already in use"
+    expected = f"strangler-proxy: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert capsys.readouterr().err.strip() == expected
 
 
 def test_workers_must_be_a_positive_number_or_auto(capsys: pytest.CaptureFixture[str]) -> None:
