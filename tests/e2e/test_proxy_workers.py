@@ -36,10 +36,11 @@ class Workers:
     stand_in: StandIn
 
     def pids(self) -> list[int]:
-        """The worker processes (children of the proxy, without multiprocessing's resource tracker)."""
-        out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(self.proxy.process.popen.pid)],
+        """The worker processes: children of the proxy started by multiprocessing's spawn (not its resource
+        tracker). ``-ww``: without it ps cuts the command line at 80 columns when not writing to a terminal."""
+        out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.proxy.process.popen.pid)],
                              capture_output=True, text=True, check=False).stdout  # fmt: skip
-        return [int(line.split()[0]) for line in out.splitlines() if "resource_tracker" not in line]
+        return [int(line.split()[0]) for line in out.splitlines() if "multiprocessing.spawn" in line]
 
     def served_by(self, count: int) -> list[str]:
         """``count`` requests, each on a new connection: the upstream that served each."""
