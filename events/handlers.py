@@ -11,6 +11,11 @@
     }
 
 A handler takes the ``Envelope`` and runs inside the delivery's transaction.
+
+A key ``covered:<type>`` lists handlers for events of that type that the consumer's seeded snapshot already
+covers (``events.positions.seed_position``): the event's own aggregate is in the snapshot, so the ordinary
+handlers do not run, but records of other aggregates the event carries may be newer than the snapshot's copy.
+Such handlers must be idempotent and guarded by those records' versions.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from events.conf import get_config
 from events.envelope import Envelope
 
 Handler = Callable[[Envelope], None]
+COVERED_PREFIX = "covered:"
 
 
 def _resolve(handler: str | Handler) -> Handler:

@@ -11,7 +11,8 @@ entry and the new position commit together, so a redelivery finds the entry and 
 that arrives early waits (is retried) until its predecessors are applied; a gap that does not fill within
 ``gap_timeout_seconds`` is dead-lettered with an alert and the aggregate moves on. An event the consumer never
 received but whose sequence is within the snapshot its position was seeded from (``seed_position``) is recorded
-as ``covered``: no handler runs and nothing is dead-lettered.
+as ``covered``: nothing is dead-lettered, and only the consumer's ``covered:<type>`` handlers run (for records of
+other aggregates the event carries, which the snapshot may have read before it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from prometheus_client import Counter
 from events.catalogue import Catalogue, SchemaViolation, UnknownEventType, parse_uri
 from events.conf import EventsConfig, get_config
 from events.envelope import Envelope, EnvelopeError
-from events.handlers import HandlerTable, handler_table
+from events.handlers import COVERED_PREFIX, HandlerTable, handler_table
 from events.models import ConsumerPosition, DeadLetter, InboxEntry
 from events.positions import lock_position
 from events.positions import seed_position as seed_position  # the contract names it here too
@@ -111,8 +112,7 @@ def _receive_ordered(d: _Delivery, handlers: HandlerTable, config: EventsConfig)
                 return Outcome("duplicate")
             if envelope.sequence <= position.baseline:
                 # Never delivered here, but the snapshot the position was seeded from already contains it.
-                _record(d, InboxEntry.Outcome.COVERED)
-                return Outcome("covered")
+                return _cover(d, handlers, config)
             # Never applied, yet its aggregate has moved past it: it arrived after its gap was given up on.
             error = f"arrived after {envelope.aggregatetype}/{envelope.subject} moved on to {position.last_sequence}"
             dead_letter(d.consumer, d.body, DeadLetter.Reason.LATE, error, d.attempt, envelope)
@@ -122,6 +122,26 @@ def _receive_ordered(d: _Delivery, handlers: HandlerTable, config: EventsConfig)
         if early and not _gap_expired(position, d, config):
             return Outcome("waiting", retry_in=_waiting_backoff(d.attempt))
         return _apply(d, handlers, config, position)
+
+
+def _cover(d: _Delivery, handlers: HandlerTable, config: EventsConfig) -> Outcome:
+    """Record an event the snapshot covers. Its own aggregate is in the snapshot, but an event may also carry
+    records of other aggregates that a snapshot read at another moment may lack (a reservation's event carries
+    the stock levels it moved): the consumer's ``covered:<type>`` handlers, if any, apply those, guarded by the
+    records' own versions."""
+    envelope = d.envelope
+    try:
+        with transaction.atomic():
+            for handler in handlers.for_event(d.consumer, COVERED_PREFIX + envelope.type):
+                handler(envelope)
+    except Exception as exc:
+        if d.attempt < config.max_attempts:
+            logger.warning("%s failed on covered %s (attempt %d): %s", d.consumer, envelope.type, d.attempt, exc)
+            return Outcome("retry", retry_in=_backoff(d.attempt))
+        dead_letter(d.consumer, d.body, DeadLetter.Reason.HANDLER_FAILED, f"{type(exc).__name__}: {exc}", d.attempt,
+                    envelope)  # fmt: skip
+    _record(d, InboxEntry.Outcome.COVERED)
+    return Outcome("covered")
 
 
 def _gap_expired(position: ConsumerPosition, d: _Delivery, config: EventsConfig) -> bool:

@@ -93,6 +93,14 @@ class InventoryService:
                 return conn.execute(sql.replace("%s", "?"), params).fetchall()
         return pg_query(self.database_url, sql, *params)
 
+    def execute(self, sql: str, *params: Any) -> None:
+        """A committed write (``sql`` ends with ``RETURNING`` something: psycopg's fetch needs rows)."""
+        if self.database_url.startswith("sqlite:///"):
+            with closing(sqlite3.connect(self.database_url.removeprefix("sqlite:///"))) as conn, conn:
+                conn.execute(sql.replace("%s", "?"), params)
+        else:
+            pg_query(self.database_url, sql, *params)
+
     def start(self) -> None:
         port = free_port()
         argv = [

@@ -120,6 +120,29 @@ def test_released_and_consumed_reservations_follow_the_monolith(service: Invento
     assert _stock(service, "REP-3") == {"A": (0, 0, 3), "B": (1, 0, 3)}
 
 
+def test_an_event_the_backfill_covered_still_brings_the_newer_levels_it_carries(service: InventoryService) -> None:
+    # The backfill read the reservation after it was consumed (its position is seeded at 2) but the stock page
+    # before the consumption: the covered stock.consumed is the only carrier of the newer levels.
+    rid = str(uuid.uuid4())
+    lines = [("A", "COV-1", 1), ("B", "COV-1", 1)]
+    service.receive(
+        stock_adjusted("A", "COV-1", on_hand=5, reserved=1, version=4, sequence=1),
+        stock_adjusted("B", "COV-1", on_hand=7, reserved=1, version=6, sequence=1),
+    )
+    service.execute(
+        "INSERT INTO events_consumerposition (consumer, aggregate_type, aggregate_id, last_sequence, baseline) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id", "inventory", "reservation", rid, 2, 2,
+    )  # fmt: skip
+    consumed = reservation_event(
+        "stock.consumed", rid, status="active", lines=lines, sequence=2, warehouse="A",
+        levels=[level("A", "COV-1", 4, 0, 5), level("B", "COV-1", 7, 1, 5)],  # B's version 5 is older than 6
+    )  # fmt: skip
+    assert service.receive(consumed) == {"covered": 1}
+    assert _stock(service, "COV-1") == {"A": (4, 0, 5), "B": (7, 1, 6)}
+    assert service.receive(consumed) == {"duplicate": 1}
+    assert _stock(service, "COV-1") == {"A": (4, 0, 5), "B": (7, 1, 6)}
+
+
 def _dispatched(order_id: str, warehouse: str, sku: str, quantity: int) -> Envelope:
     shipment_id = str(uuid.uuid4())
     data = {

@@ -136,3 +136,31 @@ def test_applied_and_published_totals_count_per_aggregate_type() -> None:
     assert applied_total(consumer=CONSUMER, aggregate_types=["stock"]) == 3 + 1 + 9
     assert applied_total(consumer=CONSUMER, aggregate_types=["stock", "payment"]) == 13
     assert applied_total(consumer="nobody", aggregate_types=["stock"]) == 0
+
+
+def test_a_covered_event_runs_only_the_consumers_covered_handlers() -> None:
+    seed(3)
+    covered_seen: list[int] = []
+    table = HandlerTable(
+        {CONSUMER: {"stock.adjusted": [handle], "covered:stock.adjusted": [lambda e: covered_seen.append(e.sequence)]}}
+    )
+    outcome = receive(consumer=CONSUMER, body=body(stock_adjusted(3)), previous=2, handlers=table, config=CONFIG)
+    assert outcome == Outcome("covered")
+    assert covered_seen == [3] and applied() == []  # the ordinary handler did not run
+
+
+def test_a_failing_covered_handler_is_retried_then_dead_lettered_and_the_event_still_covered() -> None:
+    seed(3)
+
+    def broken(event: Envelope) -> None:
+        SkuSales.objects.create(sku="half-written", units=1)  # undone with the failure
+        raise RuntimeError("levels store down")
+
+    table = HandlerTable({CONSUMER: {"covered:stock.adjusted": [broken]}})
+    event = stock_adjusted(3)
+    first = receive(consumer=CONSUMER, body=body(event), previous=2, handlers=table, config=CONFIG, attempt=1)
+    assert first.kind == "retry" and not InboxEntry.objects.exists()
+    last = receive(consumer=CONSUMER, body=body(event), previous=2, handlers=table, config=CONFIG, attempt=3)
+    assert last == Outcome("covered")
+    assert DeadLetter.objects.get().reason == DeadLetter.Reason.HANDLER_FAILED
+    assert not SkuSales.objects.exists()

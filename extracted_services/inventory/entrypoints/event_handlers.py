@@ -10,6 +10,9 @@ Consumer ``inventory`` (queue ``inventory``; the monolith's rules route these ev
   ``service``); otherwise the monolith consumes it itself and its ``stock.consumed`` reaches the replica.
 
 Handlers run inside the inbox's transaction: their changes, the inbox entry and the position commit together.
+A ``stock.*`` event the backfill's snapshot already covers still stores the stock levels it carries when they are
+newer than the stored ones (``covered:`` handlers): the snapshot reads reservations and levels on different
+pages, at different moments.
 """
 
 from __future__ import annotations
@@ -51,6 +54,15 @@ def on_reservation_changed(envelope: Envelope) -> None:
     _applied(envelope)
 
 
+def on_covered_levels(envelope: Envelope) -> None:
+    """A ``stock.*`` event the backfill's snapshot covers: its reservation (or adjustment) is in the snapshot, but
+    the stock levels it carries may be newer than the snapshot's, read on another page at another moment. They
+    are stored when newer than the stored ones (by version), so this is safe whatever the snapshot holds."""
+    if envelope.source != MONOLITH_SOURCE:
+        return
+    replica.replica_apply_levels(bootstrap.replica_unit_of_work(), [level_from(lv) for lv in envelope.data["levels"]])
+
+
 def _applied(envelope: Envelope) -> None:
     continue_numbering(aggregate_type=envelope.aggregatetype, aggregate_id=envelope.subject, sequence=envelope.sequence)
     record_applied(CONSUMER, envelope)
@@ -75,5 +87,9 @@ HANDLERS = {
         "stock.released": [f"{_HERE}.on_reservation_changed"],
         "stock.consumed": [f"{_HERE}.on_reservation_changed"],
         "shipment.dispatched": [f"{_HERE}.on_shipment_dispatched"],
+        **{
+            f"covered:{etype}": [f"{_HERE}.on_covered_levels"]
+            for etype in ("stock.adjusted", "stock.reserved", "stock.released", "stock.consumed")
+        },
     },
 }
