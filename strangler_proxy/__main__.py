@@ -23,7 +23,7 @@ from pathlib import Path
 from strangler_proxy.clients import CLIENTS
 from strangler_proxy.config import ConfigError, load_config
 from strangler_proxy.model import AdminToken
-from strangler_proxy.server import configure_logging, run, worker
+from strangler_proxy.server import Launch, configure_logging, run, worker
 from strangler_proxy.state import open_store
 from strangler_proxy.workers import Supervisor, bind
 
@@ -122,10 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logger.info("proxy on http://%s, admin on http://%s, state %s, %d groups, %d worker(s)", config.listen,
                 config.admin_listen, config.state_url, len(config.groups), args.workers)  # fmt: skip
     try:
+        launch = Launch(args, config, tokens, public_socket, admin_socket)
         if args.workers == 1:
-            run(args, config, tokens, public_socket, admin_socket)
+            run(launch)
             return 0
-        return Supervisor(args.workers, worker, (args, config, tokens, public_socket, admin_socket)).run()
+        return Supervisor(args.workers, worker, (launch,)).run()
     except KeyboardInterrupt:
         return 0
     finally:

@@ -182,12 +182,7 @@ class ProxyApp:
         outgoing = self._outgoing(scope, headers, rid)
         if group is not None and method not in SAFE_METHODS and self.holds[group.name].held:
             await body.buffer()  # within the limit, before parking: a released request is sent at once
-            parked = await self.holds[group.name].park(group.hold_timeout, body.disconnected())
-            if parked is Parked.GONE:
-                return
-            if parked is Parked.TIMED_OUT:
-                message = f"Writes to {group.name} are held for a cut-over; try again shortly."
-                await _error(send, 503, "writes_held", message, rid)
+            if not await self._wait_out_hold(group, body, rid, send):
                 return
         if group is not None and group.cutover is not None and method not in SAFE_METHODS:
             await body.buffer()  # kept: a 421 from the monolith (moved meanwhile) is re-sent to the service
@@ -264,15 +259,8 @@ class ProxyApp:
         """The monolith refused a write of a capability fenced since this request was routed: 421 means nothing
         was done. Wait, parked, for the cut-over to end; then the service gets it (the owner now), or, if the
         cut-over was aborted, the monolith again (unfenced)."""
-        hold = self.holds[group.name]
-        if hold.held:
-            parked = await hold.park(group.hold_timeout, body.disconnected())
-            if parked is Parked.GONE:
-                return
-            if parked is Parked.TIMED_OUT:
-                message = f"Writes to {group.name} are held for a cut-over; try again shortly."
-                await _error(send, 503, "writes_held", message, rid)
-                return
+        if self.holds[group.name].held and not await self._wait_out_hold(group, body, rid, send):
+            return
         state = self.live.get(group.name)
         if state is not None and state.mode is Mode.SERVICE:
             await self._serve_service(group, method, target, headers, body, rid, send)
@@ -283,6 +271,15 @@ class ProxyApp:
             await _upstream_error(send, exc, self.config.monolith, rid)
             return
         await self._relay(response, self.config.monolith, method, rid, send)
+
+    async def _wait_out_hold(self, group: Group, body: RequestBody, rid: str, send: Send) -> bool:
+        """Park an unsafe request while the group's writes are held; False when it was answered (503, the hold
+        outlasted ``hold_timeout``) or the client went away, True when it may go on by the new state."""
+        parked = await self.holds[group.name].park(group.hold_timeout, body.disconnected())
+        if parked is Parked.TIMED_OUT:
+            message = f"Writes to {group.name} are held for a cut-over; try again shortly."
+            await _error(send, 503, "writes_held", message, rid)
+        return parked is Parked.RELEASED
 
     def _misdirected_write(self, group: Group | None, upstream: str, method: str, body: RequestBody, tee: int) -> bool:
         return (

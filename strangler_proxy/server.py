@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -30,27 +31,32 @@ def configure_logging(level: str, worker: int | None) -> None:
     logging.basicConfig(level=level.upper(), format=f"%(asctime)s %(levelname)s %(name)s{where} %(message)s")
 
 
-async def serve(
-    args: argparse.Namespace,
-    config: ProxyConfig,
-    tokens: tuple[AdminToken, ...],
-    public_socket: socket.socket,
-    admin_socket: socket.socket | None,
-    ready: Any = None,
-) -> None:
-    """One process: the public port, and the admin API when it is given the admin socket. ``ready`` (an event)
-    is set once both serve."""
-    store = open_store(config.state_url)
-    proxy = ProxyApp(config, store, client_factory=CLIENTS[args.client])
+@dataclass(frozen=True)
+class Launch:
+    """What every serving process gets: the parsed command line, the loaded config, the admin tokens and the
+    sockets the parent bound. Picklable, for spawned workers."""
+
+    args: argparse.Namespace
+    config: ProxyConfig
+    tokens: tuple[AdminToken, ...]
+    public_socket: socket.socket
+    admin_socket: socket.socket
+
+
+async def serve(launch: Launch, *, admin: bool, ready: Any = None) -> None:
+    """One process: the public port, and the admin API when ``admin``. ``ready`` (an event) is set once both
+    serve."""
+    store = open_store(launch.config.state_url)
+    proxy = ProxyApp(launch.config, store, client_factory=CLIENTS[launch.args.client])
     common = {"loop": "none", "http": CoalescingHttpToolsProtocol, "access_log": False, "log_config": None,
               "server_header": False, "date_header": False, "timeout_keep_alive": 30,
               # The proxy writes X-Forwarded-* itself: uvicorn must not replace the client's address with what
               # the client claims in its own X-Forwarded-For.
               "proxy_headers": False}  # fmt: skip
-    servers = [(uvicorn.Server(uvicorn.Config(proxy, lifespan="on", **common)), public_socket)]  # type: ignore[arg-type]
-    if admin_socket is not None:
-        admin = AdminApp(proxy, tokens, insecure=args.insecure_dev)
-        servers.append((uvicorn.Server(uvicorn.Config(admin, lifespan="off", **common)), admin_socket))  # type: ignore[arg-type]
+    servers = [(uvicorn.Server(uvicorn.Config(proxy, lifespan="on", **common)), launch.public_socket)]  # type: ignore[arg-type]
+    if admin:
+        admin_app = AdminApp(proxy, launch.tokens, insecure=launch.args.insecure_dev)
+        servers.append((uvicorn.Server(uvicorn.Config(admin_app, lifespan="off", **common)), launch.admin_socket))  # type: ignore[arg-type]
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
     if ready is not None:
         while not all(server.started for server, _ in servers) and not any(task.done() for task in tasks):
@@ -67,29 +73,14 @@ async def serve(
         store.close()
 
 
-def run(
-    args: argparse.Namespace,
-    config: ProxyConfig,
-    tokens: tuple[AdminToken, ...],
-    public_socket: socket.socket,
-    admin_socket: socket.socket | None,
-    ready: Any = None,
-) -> None:
+def run(launch: Launch, *, admin: bool = True, ready: Any = None) -> None:
     # uvicorn sets up its event loop only in Server.run(); serving two servers on one loop means making it here.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(serve(args, config, tokens, public_socket, admin_socket, ready))
+        runner.run(serve(launch, admin=admin, ready=ready))
 
 
-def worker(
-    index: int,
-    ready: Any,
-    args: argparse.Namespace,
-    config: ProxyConfig,
-    tokens: tuple[AdminToken, ...],
-    public_socket: socket.socket,
-    admin_socket: socket.socket,
-) -> None:
+def worker(index: int, ready: Any, launch: Launch) -> None:
     """One of ``--workers N`` (a spawned process): worker 0 serves the admin API too."""
-    configure_logging(args.log_level, index)
+    configure_logging(launch.args.log_level, index)
     with contextlib.suppress(KeyboardInterrupt):
-        run(args, config, tokens, public_socket, admin_socket if index == 0 else None, ready)
+        run(launch, admin=index == 0, ready=ready)
