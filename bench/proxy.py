@@ -532,7 +532,8 @@ def info_table(ctx: Context, loadavg: tuple[float, float, float], started: dt.da
     if "trivial" in args.targets:
         servers.append(f"trivial backend: bench/proxy_backend.py (uvloop + httptools, {len(DEFAULT_BODY)} B JSON)")
     if "monolith" in args.targets:
-        servers.append(f"monolith: gunicorn {args.workers} sync workers, fresh PostgreSQL database")
+        how = f"`GUNICORN_CMD_ARGS='{args.gunicorn_args}'`" if args.gunicorn_args else "sync"
+        servers.append(f"monolith: gunicorn {args.workers} workers ({how}), fresh PostgreSQL database")
     rows = [
         ("machine", f"`nproc` = {os.cpu_count()}, {cpu_model()}, {memory_gib()} memory"),
         ("load avg", " ".join(f"{x:.2f}" for x in loadavg) + " (1/5/15 min, before the run)"),
@@ -552,10 +553,13 @@ def report(ctx: Context, loadavg: tuple[float, float, float], started: dt.dateti
     parts += ["", "req/s, p50, p99, CPU/req and machine busy: the loaded run. CPU/req: utime + stime of the serving "
               "process group over that run per request (direct rows: the target's own server, without PostgreSQL; "
               "proxy rows: the proxy). added p50: the row's p50 at 1 connection minus the direct one."]  # fmt: skip
-    if "monolith" in ctx.args.targets:
+    if "monolith" in ctx.args.targets and not ctx.args.gunicorn_args:
         parts += ["gunicorn's sync workers close every connection after one answer (no keep-alive): wrk → monolith, "
                   "wrk → django-revproxy and every proxy → monolith open a new TCP connection per "
                   "request."]  # fmt: skip
+    elif "monolith" in ctx.args.targets:
+        parts += [f"The monolith's gunicorn ran with GUNICORN_CMD_ARGS='{ctx.args.gunicorn_args}'. django-revproxy's "
+                  "sync workers still close every connection after one answer."]  # fmt: skip
     if results.rounds:
         parts += ["", "Alternating rounds (loaded runs only, one after the other within each round):", "",
                   rounds_table(results)]  # fmt: skip
