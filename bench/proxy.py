@@ -553,13 +553,12 @@ def report(ctx: Context, loadavg: tuple[float, float, float], started: dt.dateti
     parts += ["", "req/s, p50, p99, CPU/req and machine busy: the loaded run. CPU/req: utime + stime of the serving "
               "process group over that run per request (direct rows: the target's own server, without PostgreSQL; "
               "proxy rows: the proxy). added p50: the row's p50 at 1 connection minus the direct one."]  # fmt: skip
-    if "monolith" in ctx.args.targets and not ctx.args.gunicorn_args:
-        parts += ["gunicorn's sync workers close every connection after one answer (no keep-alive): wrk → monolith, "
+    if "monolith" in ctx.args.targets:
+        parts += [f"The monolith's gunicorn ran with GUNICORN_CMD_ARGS='{ctx.args.gunicorn_args}'. django-revproxy's "
+                  "sync workers still close every connection after one answer." if ctx.args.gunicorn_args else
+                  "gunicorn's sync workers close every connection after one answer (no keep-alive): wrk → monolith, "
                   "wrk → django-revproxy and every proxy → monolith open a new TCP connection per "
                   "request."]  # fmt: skip
-    elif "monolith" in ctx.args.targets:
-        parts += [f"The monolith's gunicorn ran with GUNICORN_CMD_ARGS='{ctx.args.gunicorn_args}'. django-revproxy's "
-                  "sync workers still close every connection after one answer."]  # fmt: skip
     if results.rounds:
         parts += ["", "Alternating rounds (loaded runs only, one after the other within each round):", "",
                   rounds_table(results)]  # fmt: skip

@@ -28,6 +28,8 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from prometheus_client import multiprocess
+
 logger = logging.getLogger("strangler_proxy")
 
 STOP_SECONDS = 15.0
@@ -122,6 +124,4 @@ def _forget(metrics_dir: str, pid: int | None) -> None:
     """A dead worker's live gauges (queue length, held, breaker) no longer hold: drop them; counters stay."""
     if pid is None:
         return
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(pid, metrics_dir)  # type: ignore[no-untyped-call]
